@@ -1,0 +1,274 @@
+"""Bounded pipes of whole messages between two owners (libzmq src/pipe.cpp).
+
+Theory of operation
+-------------------
+A pipe pair joins two owners: a socket and a session (tcp/ipc), or two
+sockets (inproc). Each owner holds one `Pipe` end; an end reads from one
+`_Queue` and writes to the other. A queue item is one whole multipart message
+(a list of frames), so multipart atomicity comes for free and the high-water
+mark counts messages, as in libzmq.
+
+The two owners usually live on different threads (app thread and I/O thread).
+They share nothing but the two queues: a `deque` whose `append`/`popleft` are
+atomic under the GIL, plus two flags per queue.
+
+* ``reader_asleep``: set by the reader when it found the queue empty. The
+  writer clears it and wakes the reader (``read_activated``). The reader sets
+  the flag *before* looking again, so a message appended in between is either
+  seen by that second look or finds the flag set: no lost wake-up. A spurious
+  wake-up is possible and harmless; owners treat activation as idempotent.
+* ``writer_blocked``: set by a writer that found the queue at HWM. The reader
+  clears it and wakes the writer (``write_activated``) once the queue drains to
+  the low-water mark; the same set-then-look-again rule applies.
+
+So a thread is woken on empty -> non-empty and full -> below-LWM transitions
+only, never per message.
+
+Wake-ups go through the owner's ``post(fn, *args)``, which runs ``fn`` later on
+the owner's thread (a socket's mailbox, or the I/O loop's
+``call_soon_threadsafe``). Owners implement `PipeSink`.
+
+Closing: `Pipe.close` marks the outgoing queue closed and tells the peer
+(``pipe_terminated``). Messages already queued stay readable: the peer keeps
+reading until `Pipe.read` returns None, then forgets the pipe. Nothing already
+delivered is lost.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable, Optional, Protocol
+
+Frames = list  # a message: list of bytes-like frames
+Post = Callable[..., None]
+
+_MAX_WM_DELTA = 1024  # libzmq pipe.cpp: max_wm_delta
+
+
+def compute_lwm(hwm: int) -> int:
+    """Low-water mark for a given HWM, as libzmq's compute_lwm."""
+    if hwm > _MAX_WM_DELTA * 2:
+        return hwm - _MAX_WM_DELTA
+    return (hwm + 1) // 2
+
+
+class PipeSink(Protocol):
+    def read_activated(self, pipe: Pipe) -> None: ...
+
+    def write_activated(self, pipe: Pipe) -> None: ...
+
+    def pipe_terminated(self, pipe: Pipe) -> None: ...
+
+
+class _Queue:
+    __slots__ = ("items", "hwm", "lwm", "reader_asleep", "writer_blocked", "closed")
+
+    def __init__(self, hwm: int) -> None:
+        self.items: deque[Any] = deque()
+        self.hwm = hwm  # 0 means unbounded, as ZMQ_SNDHWM/RCVHWM = 0
+        self.lwm = compute_lwm(hwm)
+        self.reader_asleep = False
+        self.writer_blocked = False
+        self.closed = False  # the writer end has closed
+
+
+class Pipe:
+    """One end of a bidirectional pipe pair (libzmq pipe_t)."""
+
+    __slots__ = (
+        "_in",
+        "_out",
+        "peer",
+        "sink",
+        "post",
+        "routing_id",
+        "properties",
+        "endpoint",
+        "terminated",
+        "user",
+        "__weakref__",
+    )
+
+    def __init__(self, inq: _Queue, outq: _Queue) -> None:
+        self._in = inq
+        self._out = outq
+        self.peer: Pipe = self  # set by pipe_pair
+        self.sink: Optional[PipeSink] = None
+        self.post: Post = _run_now
+        self.routing_id: bytes = b""  # the peer's id as a ROUTER sees it
+        self.properties: dict[str, bytes] = {}  # peer metadata from READY
+        self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
+        self.terminated = False  # peer closed this pipe (set on our thread)
+        self.user: Any = None  # owner's per-pipe state (e.g. routing table key)
+
+    def bind(self, sink: PipeSink, post: Post) -> None:
+        """Attach the owner that will receive this end's notifications."""
+        self.sink = sink
+        self.post = post
+
+    # -- reading ---------------------------------------------------------
+
+    def read(self) -> Any:
+        """Pop the next whole message, or None if there is none right now."""
+        q = self._in
+        items = q.items
+        try:
+            msg = items.popleft()
+        except IndexError:
+            q.reader_asleep = True
+            if not items:
+                return None
+            q.reader_asleep = False
+            msg = items.popleft()
+        if q.writer_blocked and len(items) <= q.lwm:
+            q.writer_blocked = False
+            self.peer._notify_writable()
+        return msg
+
+    def read_batch(self, out: list[Any], limit: int) -> int:
+        """Move up to `limit` messages into `out`; returns how many moved.
+
+        Sets the reader asleep when the queue runs dry, exactly as `read`."""
+        q = self._in
+        items = q.items
+        n = 0
+        popleft = items.popleft
+        append = out.append
+        while n < limit:
+            try:
+                append(popleft())
+            except IndexError:
+                q.reader_asleep = True
+                if not items:
+                    break
+                q.reader_asleep = False
+                continue
+            n += 1
+        if q.writer_blocked and len(items) <= q.lwm:
+            q.writer_blocked = False
+            self.peer._notify_writable()
+        return n
+
+    def has_in(self) -> bool:
+        return bool(self._in.items)
+
+    def in_closed(self) -> bool:
+        """The peer closed: once `read` returns None, nothing more will come."""
+        return self._in.closed
+
+    def queued_in(self) -> int:
+        return len(self._in.items)
+
+    # -- writing ---------------------------------------------------------
+
+    def check_write(self) -> bool:
+        """True if a message can be written now (libzmq check_write)."""
+        q = self._out
+        if q.closed or self._in.closed and self.terminated:
+            return False
+        if q.hwm and len(q.items) >= q.hwm:
+            q.writer_blocked = True
+            if len(q.items) >= q.hwm:
+                return False
+            q.writer_blocked = False
+        return True
+
+    def write(self, msg: Any) -> bool:
+        """Queue a whole message; False if the pipe is at HWM or closed."""
+        q = self._out
+        if q.hwm and len(q.items) >= q.hwm:
+            q.writer_blocked = True
+            if len(q.items) >= q.hwm:
+                return False
+            q.writer_blocked = False
+        if q.closed:
+            return False
+        q.items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return True
+
+    def force_write(self, msg: Any) -> None:
+        """Queue regardless of HWM (commands such as subscriptions)."""
+        q = self._out
+        if q.closed:
+            return
+        q.items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+
+    def queued_out(self) -> int:
+        return len(self._out.items)
+
+    def drop_out(self) -> int:
+        """Discard what is queued towards the peer (linger 0); returns count."""
+        q = self._out
+        n = len(q.items)
+        q.items.clear()
+        return n
+
+    def set_hwms(self, out_hwm: int, in_hwm: int) -> None:
+        self._out.hwm = out_hwm
+        self._out.lwm = compute_lwm(out_hwm)
+        self._in.hwm = in_hwm
+        self._in.lwm = compute_lwm(in_hwm)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """This end is done writing; the peer is told once (pipe_terminated)."""
+        q = self._out
+        if q.closed:
+            return
+        q.closed = True
+        self.peer._notify_terminated()
+
+    @property
+    def closed(self) -> bool:
+        return self._out.closed
+
+    def _notify_readable(self) -> None:
+        sink = self.sink
+        if sink is not None:
+            self.post(sink.read_activated, self)
+
+    def _notify_writable(self) -> None:
+        sink = self.sink
+        if sink is not None:
+            self.post(sink.write_activated, self)
+
+    def _notify_terminated(self) -> None:
+        sink = self.sink
+        if sink is not None:
+            self.post(self._deliver_terminated)
+
+    def _deliver_terminated(self) -> None:
+        if self.terminated:
+            return
+        self.terminated = True
+        sink = self.sink
+        if sink is not None:
+            sink.pipe_terminated(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Pipe id={self.routing_id!r} in={len(self._in.items)}"
+            f" out={len(self._out.items)}{' closed' if self._out.closed else ''}>"
+        )
+
+
+def _run_now(fn: Callable[..., None], *args: Any) -> None:
+    fn(*args)
+
+
+def pipe_pair(hwm_ab: int, hwm_ba: int) -> tuple[Pipe, Pipe]:
+    """Create two connected ends. `a.write` -> `b.read` is bounded by hwm_ab."""
+    ab = _Queue(hwm_ab)
+    ba = _Queue(hwm_ba)
+    a = Pipe(ba, ab)
+    b = Pipe(ab, ba)
+    a.peer = b
+    b.peer = a
+    return a, b

@@ -1,0 +1,78 @@
+"""Errors raised by the sans-IO codec.
+
+Every malformed input ends in a `ProtocolError` carrying the libzmq
+``PROTOCOL_ERROR_ZMTP_*`` code that a monitor would report
+(``EVENT_HANDSHAKE_FAILED_PROTOCOL``). The codec never lets an IndexError,
+struct.error or UnicodeDecodeError escape for bad peer input.
+"""
+
+from __future__ import annotations
+
+# Codes as libzmq's zmq.h defines them (ZMQ_PROTOCOL_ERROR_ZMTP_*).
+ZMTP_UNSPECIFIED = 0x10000000
+ZMTP_UNEXPECTED_COMMAND = 0x10000001
+ZMTP_INVALID_SEQUENCE = 0x10000002
+ZMTP_KEY_EXCHANGE = 0x10000003
+ZMTP_MALFORMED_COMMAND_UNSPECIFIED = 0x10000011
+ZMTP_MALFORMED_COMMAND_MESSAGE = 0x10000012
+ZMTP_MALFORMED_COMMAND_HELLO = 0x10000013
+ZMTP_MALFORMED_COMMAND_INITIATE = 0x10000014
+ZMTP_MALFORMED_COMMAND_ERROR = 0x10000015
+ZMTP_MALFORMED_COMMAND_READY = 0x10000016
+ZMTP_MALFORMED_COMMAND_WELCOME = 0x10000017
+ZMTP_INVALID_METADATA = 0x10000018
+ZMTP_CRYPTOGRAPHIC = 0x11000001
+ZMTP_MECHANISM_MISMATCH = 0x11000002
+
+
+class ProtocolError(Exception):
+    """The peer broke ZMTP; the connection must be closed.
+
+    ``code`` is the ``PROTOCOL_ERROR_ZMTP_*`` value; ``auth`` is True when the
+    handshake failed on credentials (reported as EVENT_HANDSHAKE_FAILED_AUTH).
+    """
+
+    def __init__(self, message: str, code: int = ZMTP_UNSPECIFIED, auth: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.auth = auth
+
+
+class GreetingError(ProtocolError):
+    """The 64-byte greeting is not a ZMTP 3.x greeting we can speak."""
+
+
+class MechanismMismatch(ProtocolError):
+    """The peer asked for another security mechanism."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ZMTP_MECHANISM_MISMATCH)
+
+
+class MalformedCommand(ProtocolError):
+    """A command frame or its body does not parse."""
+
+
+class InvalidMetadata(ProtocolError):
+    """READY/INITIATE metadata is malformed or names an incompatible socket type."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ZMTP_INVALID_METADATA)
+
+
+class UnexpectedCommand(ProtocolError):
+    """A command arrived that the current phase does not allow."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ZMTP_UNEXPECTED_COMMAND)
+
+
+class MessageTooLarge(ProtocolError):
+    """A frame header announced more than MAXMSGSIZE bytes."""
+
+
+class AuthenticationFailed(ProtocolError):
+    """The peer refused our credentials, or we refused theirs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ZMTP_UNSPECIFIED, auth=True)

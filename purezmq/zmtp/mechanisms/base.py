@@ -1,0 +1,59 @@
+"""The interface every security mechanism implements (RFC 23, "Security").
+
+A mechanism is a small state machine driven by the commands of the
+handshake. It never sees raw bytes: the Connection splits frames and hands it
+``(name, data)``; the mechanism answers through ``send_command`` and by
+returning a status. CURVE will also set ``wraps_traffic`` and implement
+``wrap``/``unwrap`` so every traffic frame travels inside a MESSAGE command;
+NULL and PLAIN leave traffic alone.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from ..events import AuthRequest
+from ..framing import encode_metadata
+
+SendCommand = Callable[[bytes, bytes], None]
+
+
+class Mechanism:
+    name: bytes = b""
+    as_server: bool = False
+    wraps_traffic = False
+
+    def __init__(self) -> None:
+        self._send: Optional[SendCommand] = None
+        self._metadata: bytes = b""
+        self.peer_properties: dict[str, bytes] = {}
+        self.done = False
+        self.user_id = b""
+
+    def start(self, send: SendCommand, metadata: list[tuple[str, bytes]]) -> None:
+        """Begin the handshake once the greeting is exchanged."""
+        self._send = send
+        self._metadata = encode_metadata(metadata)
+        self.on_start()
+
+    def on_start(self) -> None:
+        """Send whatever this side sends first."""
+
+    def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
+        """Process one handshake command; may ask the layer above for a verdict."""
+        raise NotImplementedError
+
+    def auth_reply(self, ok: bool, status_code: bytes, user_id: bytes) -> None:
+        """The verdict on an AuthRequest (server side only)."""
+        raise NotImplementedError
+
+    def send_command(self, name: bytes, data: bytes = b"") -> None:
+        assert self._send is not None
+        self._send(name, data)
+
+    # Hooks for mechanisms that encrypt traffic (CURVE).
+    def wrap(self, flags: int, data: bytes) -> bytes:  # pragma: no cover - CURVE
+        raise NotImplementedError
+
+    def unwrap(self, data: bytes) -> tuple[int, bytes]:  # pragma: no cover - CURVE
+        raise NotImplementedError
