@@ -1,0 +1,172 @@
+"""Fair-queued receiving from readable pipes (libzmq src/fq.cpp).
+
+Theory of operation
+-------------------
+Same two-region list as `LoadBalancer` (see lb.py):
+
+    [0, _active)        pipes that may hold messages, read round-robin
+    [_active, len)      pipes found empty; parked until ``read_activated``
+
+`recv` reads one whole message from the current pipe and moves on, so every
+peer gets one message per turn. A pipe whose `Pipe.read` returns None is
+parked: that failed read set the pipe's ``reader_asleep`` flag, so its writer
+will wake us (-> `activated`) when a message arrives. Nothing may park a pipe
+any other way, or that wake-up would be lost; hence `has_in` only looks.
+
+Termination keeps delivery lossless: when the peer closes, messages it had
+already queued stay readable. `pipe_terminated` therefore only marks a pipe
+that still holds messages as draining; `recv` forgets it once its read
+returns None (pipe.py guarantees nothing is written after the close).
+
+All calls come from the owning socket's thread. Nothing here raises for
+"would block": `recv` returns None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .pipe import Pipe
+
+
+class FairQueue:
+    """Round-robin inbound pipe selection; counterpart of libzmq fq_t."""
+
+    __slots__ = ("_active", "_current", "_draining", "_index", "_pipes")
+
+    def __init__(self) -> None:
+        self._pipes: list[Pipe] = []
+        self._index: dict[Pipe, int] = {}  # pipe -> position in _pipes
+        self._active = 0  # pipes [0, _active) may be readable
+        self._current = 0  # next pipe to read, always < _active (or 0)
+        self._draining: set[Pipe] = set()  # terminated, still holding messages
+
+    # -- membership ----------------------------------------------------------
+
+    def attach(self, pipe: Pipe) -> None:
+        """Add a new pipe; it starts active, so the first `recv` polls it."""
+        index = self._index
+        if pipe in index:
+            return
+        pipes = self._pipes
+        index[pipe] = len(pipes)
+        pipes.append(pipe)
+        self._swap(self._active, len(pipes) - 1)
+        self._active += 1
+
+    def activated(self, pipe: Pipe) -> None:
+        """The pipe has messages again. Idempotent; unknown pipes are ignored."""
+        i = self._index.get(pipe)
+        if i is None or i < self._active:
+            return
+        self._swap(i, self._active)
+        self._active += 1
+
+    def pipe_terminated(self, pipe: Pipe) -> None:
+        """The pipe is closing: drain what it holds, then forget it. Idempotent."""
+        i = self._index.get(pipe)
+        if i is None:
+            return
+        if pipe.has_in():
+            self._draining.add(pipe)
+            if i >= self._active:  # normally already active; be robust
+                self._swap(i, self._active)
+                self._active += 1
+            return
+        self._remove(pipe)
+
+    # -- receiving -----------------------------------------------------------
+
+    def recv(self) -> list[Any] | None:
+        """Next whole message, round-robin across pipes; None if none now."""
+        active = self._active
+        pipes = self._pipes
+        while active:
+            cur = self._current
+            msg = pipes[cur].read()
+            if msg is not None:
+                cur += 1
+                self._current = cur if cur < active else 0
+                return msg  # type: ignore[no-any-return]
+            active = self._exhausted(cur)
+        return None
+
+    def recv_pipe(self) -> tuple[list[Any], Pipe] | None:
+        """As `recv`, but return ``(msg, pipe)`` (ROUTER needs the pipe)."""
+        active = self._active
+        pipes = self._pipes
+        while active:
+            cur = self._current
+            pipe = pipes[cur]
+            msg = pipe.read()
+            if msg is not None:
+                cur += 1
+                self._current = cur if cur < active else 0
+                return msg, pipe
+            active = self._exhausted(cur)
+        return None
+
+    def has_in(self) -> bool:
+        """True if some pipe holds a message now. Parks nothing (see above)."""
+        pipes = self._pipes
+        active = self._active
+        cur = self._current
+        for i in range(cur, active):
+            if pipes[i].has_in():
+                self._current = i
+                return True
+        for i in range(cur):
+            if pipes[i].has_in():
+                self._current = i
+                return True
+        return False
+
+    def __len__(self) -> int:
+        return len(self._pipes)
+
+    @property
+    def active_count(self) -> int:
+        return self._active
+
+    # -- internals -------------------------------------------------------------
+
+    def _exhausted(self, cur: int) -> int:
+        """The read at `cur` found nothing: park or drop it; new active count."""
+        pipe = self._pipes[cur]
+        active = self._active - 1
+        self._active = active
+        self._swap(cur, active)
+        if cur == active:
+            self._current = 0
+        if pipe.terminated or pipe in self._draining:
+            self._draining.discard(pipe)
+            self._erase(pipe)  # sits at index `active`, first parked slot
+        return active
+
+    def _remove(self, pipe: Pipe) -> None:
+        i = self._index[pipe]
+        if i < self._active:
+            self._active -= 1
+            self._swap(i, self._active)
+            if self._current == self._active:
+                self._current = 0
+        self._draining.discard(pipe)
+        self._erase(pipe)
+
+    def _swap(self, i: int, j: int) -> None:
+        if i != j:
+            pipes = self._pipes
+            a = pipes[i]
+            b = pipes[j]
+            pipes[i] = b
+            pipes[j] = a
+            index = self._index
+            index[a] = j
+            index[b] = i
+
+    def _erase(self, pipe: Pipe) -> None:
+        i = self._index.pop(pipe)
+        last = self._pipes.pop()
+        if last is not pipe:
+            self._pipes[i] = last
+            self._index[last] = i

@@ -1,0 +1,161 @@
+"""Round-robin sending over writable pipes (libzmq src/lb.cpp).
+
+Theory of operation
+-------------------
+``_pipes`` is one list split in two regions, exactly as libzmq's ``array_t``:
+
+    [0, _active)        pipes believed writable, served round-robin
+    [_active, len)      pipes that refused a write; parked until the pipe's
+                        owner reports ``write_activated`` (-> `activated`)
+
+Moving a pipe between regions is one swap, so every operation is O(1).
+``_index`` maps pipe -> position (libzmq keeps that index inside the pipe;
+ours cannot, because one pipe usually sits in two routing objects at once,
+e.g. a DEALER's `FairQueue` and `LoadBalancer`).
+
+A queue item is a whole multipart message, so multipart atomicity is free
+and libzmq's ``_more``/``_dropping`` bookkeeping disappears. A pipe whose
+write fails has set its ``writer_blocked`` flag (see pipe.py), so the owner is
+guaranteed a ``write_activated`` later: parking it loses nothing.
+
+All calls come from the owning socket's thread. Nothing here raises for
+"would block": `send` returns False.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .pipe import Pipe
+
+
+class LoadBalancer:
+    """Round-robin outbound pipe selection; counterpart of libzmq lb_t."""
+
+    __slots__ = ("_active", "_current", "_index", "_pipes")
+
+    def __init__(self) -> None:
+        self._pipes: list[Pipe] = []
+        self._index: dict[Pipe, int] = {}  # pipe -> position in _pipes
+        self._active = 0  # pipes [0, _active) are writable
+        self._current = 0  # next pipe to try, always < _active (or 0)
+
+    # -- membership ----------------------------------------------------------
+
+    def attach(self, pipe: Pipe) -> None:
+        """Add a new pipe; it starts active (writable)."""
+        index = self._index
+        if pipe in index:
+            return
+        pipes = self._pipes
+        index[pipe] = len(pipes)
+        pipes.append(pipe)
+        self._swap(self._active, len(pipes) - 1)
+        self._active += 1
+
+    def activated(self, pipe: Pipe) -> None:
+        """The pipe is writable again. Idempotent; unknown pipes are ignored."""
+        i = self._index.get(pipe)
+        if i is None or i < self._active:
+            return
+        self._swap(i, self._active)
+        self._active += 1
+
+    def pipe_terminated(self, pipe: Pipe) -> None:
+        """Forget the pipe. Idempotent."""
+        i = self._index.get(pipe)
+        if i is None:
+            return
+        if i < self._active:
+            self._active -= 1
+            self._swap(i, self._active)
+            if self._current == self._active:
+                self._current = 0
+        self._erase(pipe)
+
+    # -- sending -------------------------------------------------------------
+
+    def send(self, msg: list[Any]) -> bool:
+        """Write one whole message to the next writable pipe; False if none."""
+        active = self._active
+        if not active:
+            return False
+        pipes = self._pipes
+        cur = self._current
+        while True:
+            if pipes[cur].write(msg):
+                cur += 1
+                self._current = cur if cur < active else 0
+                return True
+            active = self._deactivate(cur)
+            if not active:
+                return False
+            cur = self._current
+
+    def send_pipe(self, msg: list[Any]) -> Pipe | None:
+        """As `send`, but return the pipe that took the message (or None)."""
+        active = self._active
+        if not active:
+            return None
+        pipes = self._pipes
+        cur = self._current
+        while True:
+            pipe = pipes[cur]
+            if pipe.write(msg):
+                cur += 1
+                self._current = cur if cur < active else 0
+                return pipe
+            active = self._deactivate(cur)
+            if not active:
+                return None
+            cur = self._current
+
+    def has_out(self) -> bool:
+        """True if some pipe can take a message now (libzmq lb_t::has_out).
+
+        Pipes found full are parked; `Pipe.check_write` has armed their
+        ``write_activated`` wake-up."""
+        pipes = self._pipes
+        while self._active:
+            if pipes[self._current].check_write():
+                return True
+            self._deactivate(self._current)
+        return False
+
+    def __len__(self) -> int:
+        return len(self._pipes)
+
+    @property
+    def active_count(self) -> int:
+        return self._active
+
+    # -- internals -------------------------------------------------------------
+
+    def _deactivate(self, cur: int) -> int:
+        """Park the pipe at `cur` (< _active); returns the new active count."""
+        active = self._active - 1
+        self._active = active
+        if cur < active:
+            self._swap(cur, active)
+            self._current = cur
+        else:
+            self._current = 0
+        return active
+
+    def _swap(self, i: int, j: int) -> None:
+        if i != j:
+            pipes = self._pipes
+            a = pipes[i]
+            b = pipes[j]
+            pipes[i] = b
+            pipes[j] = a
+            index = self._index
+            index[a] = j
+            index[b] = i
+
+    def _erase(self, pipe: Pipe) -> None:
+        i = self._index.pop(pipe)
+        last = self._pipes.pop()
+        if last is not pipe:
+            self._pipes[i] = last
+            self._index[last] = i
