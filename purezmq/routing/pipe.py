@@ -102,9 +102,13 @@ class Pipe:
         self.user: Any = None  # owner's per-pipe state (e.g. routing table key)
 
     def bind(self, sink: PipeSink, post: Post) -> None:
-        """Attach the owner that will receive this end's notifications."""
+        """Attach the owner that will receive this end's notifications.
+
+        A peer that closed before we were bound is reported now."""
         self.sink = sink
         self.post = post
+        if self._in.closed:
+            self._notify_terminated()
 
     # -- reading ---------------------------------------------------------
 
