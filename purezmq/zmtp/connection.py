@@ -52,6 +52,10 @@ from .socktypes import COMPATIBLE, SENDS_IDENTITY, compatible
 
 LARGE_FRAME = 32 * 1024  # bodies at least this big are queued, not copied
 _SUB_RECEIVERS = frozenset({"PUB", "XPUB"})
+# libzmq 4.3's PLAIN server writes its ERROR name as the C string "\x05ERROR",
+# a hex escape that swallows the E: the body starts b"\x5eRROR" (no name
+# length). libzmq's own PLAIN client matches the same 5 bytes, so we do too.
+_LIBZMQ_PLAIN_ERROR = b"\x5eRROR"
 
 # Precomputed short headers: _SHORT[flags][size] == bytes((flags, size)).
 _SHORT = [[bytes((f, n)) for n in range(256)] for f in (0, MORE)]
@@ -403,7 +407,10 @@ class Connection:
         if flags & MORE:
             raise MalformedCommand("command frame with the MORE flag", ZMTP_INVALID_SEQUENCE)
         if self.phase is Phase.HANDSHAKE:
-            name, data = split_command(body)
+            if body[:5] == _LIBZMQ_PLAIN_ERROR:
+                name, data = b"ERROR", body[5:]
+            else:
+                name, data = split_command(body)
             request = self.mechanism.handle(name, data)
             if request is not None:
                 events.append(request)
