@@ -322,7 +322,11 @@ class Connection:
         end = len(data)
         frames = self._frames
         maxsize = self.maxmsgsize
+        limit = maxsize if maxsize >= 0 else 1 << 64  # one comparison per frame
         traffic = self.phase is Phase.TRAFFIC
+        # PUB/XPUB turn \x01/\x00 messages into events; everyone else emits
+        # messages directly, without a call per message.
+        emit = events.append if not self._sub_receiver else None
         while True:
             avail = end - pos
             if avail < 2:
@@ -336,7 +340,7 @@ class Connection:
             else:
                 size = data[pos + 1]
                 start = pos + 2
-            if 0 <= maxsize < size:
+            if size > limit:
                 raise MessageTooLarge(f"peer sent a {size}-byte frame; MAXMSGSIZE is {maxsize}")
             stop = start + size
             if stop > end:
@@ -349,6 +353,7 @@ class Connection:
             body = data[start:stop]
             pos = stop
             if flags & COMMAND:
+                self._frames = frames
                 self._on_command(flags, body, events)
                 traffic = self.phase is Phase.TRAFFIC
                 if self.phase is Phase.CLOSED:
@@ -360,8 +365,12 @@ class Connection:
                 frames.append(body)
             else:
                 frames.append(body)
-                self._emit(frames, events)
-                frames = self._frames = Message()
+                if emit is not None:
+                    emit(frames)
+                else:
+                    self._emit(frames, events)
+                frames = Message()
+        self._frames = frames
         if pos < end:
             self._pending = data[pos:]
 
