@@ -82,6 +82,7 @@ class Pipe:
         "sink",
         "post",
         "routing_id",
+        "peer_identity",
         "properties",
         "endpoint",
         "terminated",
@@ -96,6 +97,7 @@ class Pipe:
         self.sink: Optional[PipeSink] = None
         self.post: Post = _run_now
         self.routing_id: bytes = b""  # the peer's id as a ROUTER sees it
+        self.peer_identity: Optional[bytes] = None  # from READY; None until the handshake
         self.properties: dict[str, bytes] = {}  # peer metadata from READY
         self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
         self.terminated = False  # peer closed this pipe (set on our thread)

@@ -1,0 +1,118 @@
+"""SocketCore: what every socket type shares (libzmq socket_base_t's xhooks).
+
+A socket type is a thin composition of routing objects. It receives pipes
+(`attach`), their notifications (`read_activated`, `write_activated`,
+`pipe_terminated`: it is the `PipeSink` of its pipe ends) and whole messages
+to send or hand out. It never blocks and never sees bytes: `send` returns
+False when the message cannot go now, `recv` returns None when nothing is
+there; the sugar layer turns that into waiting, `Again` or a timeout.
+
+Errors that belong to the pattern (EFSM for REQ out of turn, EHOSTUNREACH for
+ROUTER_MANDATORY) are raised here as ZMQError.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any, Optional
+
+from ..error import ZMQError
+from ..routing.pipe import Pipe
+from .options import Options, option_name
+
+Msg = list  # a whole multipart message: list of frames
+
+
+class SocketCore:
+    socket_type_name = ""
+    # libzmq: options.recv_routing_id; a ROUTER's pipes need the peer's id.
+    needs_routing_id = False
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.pipes: set[Pipe] = set()
+
+    # -- pipes ---------------------------------------------------------------
+
+    def attach(self, pipe: Pipe) -> None:
+        self.pipes.add(pipe)
+        self.xattach(pipe)
+
+    def read_activated(self, pipe: Pipe) -> None:
+        if pipe in self.pipes:
+            self.xread_activated(pipe)
+
+    def write_activated(self, pipe: Pipe) -> None:
+        if pipe in self.pipes:
+            self.xwrite_activated(pipe)
+
+    def pipe_terminated(self, pipe: Pipe) -> None:
+        if pipe in self.pipes:
+            self.pipes.discard(pipe)
+            self.xpipe_terminated(pipe)
+
+    def detach(self, pipe: Pipe) -> None:
+        """We close this pipe ourselves (disconnect/unbind/close)."""
+        if pipe in self.pipes:
+            self.pipes.discard(pipe)
+            pipe.terminated = True
+            self.xpipe_terminated(pipe)
+        pipe.close()
+
+    def peer_ready(self, pipe: Pipe) -> None:
+        """The handshake on an already attached pipe completed (identity known)."""
+        if pipe in self.pipes:
+            self.xpeer_ready(pipe)
+
+    def xpeer_ready(self, pipe: Pipe) -> None:
+        pass
+
+    def hiccuped(self, pipe: Pipe) -> None:
+        """The pipe's connection was re-established (libzmq xhiccuped)."""
+        if pipe in self.pipes:
+            self.xhiccuped(pipe)
+
+    def xhiccuped(self, pipe: Pipe) -> None:
+        pass
+
+    def xattach(self, pipe: Pipe) -> None:
+        raise NotImplementedError
+
+    def xread_activated(self, pipe: Pipe) -> None:
+        pass
+
+    def xwrite_activated(self, pipe: Pipe) -> None:
+        pass
+
+    def xpipe_terminated(self, pipe: Pipe) -> None:
+        raise NotImplementedError
+
+    # -- messages -------------------------------------------------------------
+
+    def send(self, msg: Msg) -> bool:
+        raise ZMQError(errno.ENOTSUP, f"{self.socket_type_name} sockets cannot send")
+
+    def recv(self) -> Optional[Msg]:
+        raise ZMQError(errno.ENOTSUP, f"{self.socket_type_name} sockets cannot receive")
+
+    def has_in(self) -> bool:
+        return False
+
+    def has_out(self) -> bool:
+        return False
+
+    def can_send(self) -> bool:
+        """Whether a send is allowed at all (REP before a request: no)."""
+        return True
+
+    # -- type-specific options --------------------------------------------------
+
+    def set_option(self, option: int, value: Any) -> bool:
+        """Handle an option only this type knows; False if not ours."""
+        return False
+
+    def get_option(self, option: int) -> Any:
+        raise ZMQError(errno.EINVAL, f"Option {option_name(option)} cannot be read on this socket")
+
+    def handles_option(self, option: int) -> bool:
+        return False

@@ -1,0 +1,53 @@
+"""PAIR (RFC 31; libzmq src/pair.cpp): one peer at a time."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..routing.pipe import Pipe
+from .base import Msg, SocketCore
+
+
+class Pair(SocketCore):
+    """PAIR: exclusive connection to one PAIR peer; libzmq src/pair.cpp."""
+
+    socket_type_name = "PAIR"
+
+    def __init__(self, options: object) -> None:
+        super().__init__(options)  # type: ignore[arg-type]
+        self._pipe: Optional[Pipe] = None
+
+    def xattach(self, pipe: Pipe) -> None:
+        if self._pipe is not None and not self._pipe.terminated:
+            # libzmq: a second peer is refused while the first is attached.
+            self.pipes.discard(pipe)
+            pipe.close()
+            return
+        self._pipe = pipe
+
+    def xpipe_terminated(self, pipe: Pipe) -> None:
+        if pipe is self._pipe:
+            # keep reading what it already delivered; forget it once drained
+            if not pipe.has_in():
+                self._pipe = None
+
+    def send(self, msg: Msg) -> bool:
+        pipe = self._pipe
+        return pipe is not None and not pipe.terminated and pipe.write(msg)
+
+    def recv(self) -> Optional[Msg]:
+        pipe = self._pipe
+        if pipe is None:
+            return None
+        msg = pipe.read()
+        if msg is None and pipe.terminated:
+            self._pipe = None
+        return msg  # type: ignore[no-any-return]
+
+    def has_in(self) -> bool:
+        pipe = self._pipe
+        return pipe is not None and pipe.has_in()
+
+    def has_out(self) -> bool:
+        pipe = self._pipe
+        return pipe is not None and not pipe.terminated and pipe.check_write()

@@ -1,0 +1,55 @@
+"""PUSH and PULL (RFC 30; libzmq src/push.cpp, pull.cpp)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..routing.fq import FairQueue
+from ..routing.lb import LoadBalancer
+from ..routing.pipe import Pipe
+from .base import Msg, SocketCore
+
+
+class Push(SocketCore):
+    """PUSH: round-robin to PULL peers; counterpart of libzmq src/push.cpp."""
+
+    socket_type_name = "PUSH"
+
+    def __init__(self, options: object) -> None:
+        super().__init__(options)  # type: ignore[arg-type]
+        self._lb = LoadBalancer()
+        self.send = self._lb.send  # type: ignore[method-assign]
+        self.has_out = self._lb.has_out  # type: ignore[method-assign]
+
+    def xattach(self, pipe: Pipe) -> None:
+        self._lb.attach(pipe)
+
+    def xwrite_activated(self, pipe: Pipe) -> None:
+        self._lb.activated(pipe)
+
+    def xpipe_terminated(self, pipe: Pipe) -> None:
+        self._lb.pipe_terminated(pipe)
+
+
+class Pull(SocketCore):
+    """PULL: fair-queues from PUSH peers; counterpart of libzmq src/pull.cpp."""
+
+    socket_type_name = "PULL"
+
+    def __init__(self, options: object) -> None:
+        super().__init__(options)  # type: ignore[arg-type]
+        self._fq = FairQueue()
+        self.recv = self._fq.recv  # type: ignore[method-assign]
+        self.has_in = self._fq.has_in  # type: ignore[method-assign]
+
+    def xattach(self, pipe: Pipe) -> None:
+        self._fq.attach(pipe)
+
+    def xread_activated(self, pipe: Pipe) -> None:
+        self._fq.activated(pipe)
+
+    def xpipe_terminated(self, pipe: Pipe) -> None:
+        self._fq.pipe_terminated(pipe)
+
+    def recv(self) -> Optional[Msg]:  # replaced per instance by the FairQueue's
+        return self._fq.recv()

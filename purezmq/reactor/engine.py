@@ -1,0 +1,268 @@
+"""StreamEngine: a non-blocking stream socket <-> zmtp.Connection (libzmq
+stream_engine_t / zmtp_engine_t). Lives on the I/O thread.
+
+Theory of operation
+-------------------
+Reads: one ``recv`` of up to ``_RECV_SIZE`` bytes per readiness event,
+decoded into a batch of events for the session. The session can pause
+reading when its pipe to the socket is full (HWM backpressure then reaches
+the peer through TCP).
+
+Writes: the session queues messages into the Connection and calls `flush`,
+which sends at once and registers for writability only if the kernel did not
+take everything. Chunks go out with one ``sendmsg`` (no joining, so large
+bodies are never copied).
+
+Timers: HANDSHAKE_IVL until READY; with HEARTBEAT_IVL a PING every interval
+and a close after HEARTBEAT_TIMEOUT of silence; a peer's PING TTL likewise.
+
+Any OSError or ProtocolError closes this engine only; the session decides
+whether to reconnect. Errors are reported to the socket's monitor.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any, Optional
+
+from .. import constants as C
+from ..zmtp.connection import Connection, Phase
+from ..zmtp.errors import ProtocolError
+from ..zmtp.events import AuthRequest, Ping, Ready
+from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
+
+_RECV_SIZE = 256 * 1024
+_IOV_MAX = 512
+_OUT_BATCH = 256 * 1024  # stop draining the pipe once this much is queued
+
+
+class StreamEngine:
+    def __init__(
+        self, loop: IOThread, sock: socket.socket, session: Any, conn: Connection, endpoint: str
+    ) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.session = session
+        self.conn = conn
+        self.endpoint = endpoint
+        self.fd = sock.fileno()
+        self.closed = False
+        self.ready = False
+        self._events = EVENT_READ
+        self._reading = True
+        self._wq: list[Any] = []  # chunks waiting for the kernel
+        self._wq_bytes = 0
+        self._handshake_timer: Optional[Timer] = None
+        self._heartbeat_timer: Optional[Timer] = None
+        self._timeout_timer: Optional[Timer] = None
+        self._last_recv = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        self.loop.add_handler(self.sock, EVENT_READ, self)
+        self.loop.handlers.add(self)
+        ivl = self.session.options.handshake_ivl
+        if ivl > 0:
+            self._handshake_timer = self.loop.call_later(ivl / 1000.0, self._handshake_expired)
+        self.flush()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for timer in (self._handshake_timer, self._heartbeat_timer, self._timeout_timer):
+            if timer is not None:
+                timer.cancel()
+        self.loop.remove_handler(self.sock)
+        self.loop.handlers.discard(self)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    force_close = close
+
+    def _fail(self, event: int, value: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.close()
+        self.session.engine_failed(self, event, value, reason)
+
+    def on_loop_error(self, exc: Exception) -> None:
+        self._fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
+
+    # -- reading ---------------------------------------------------------------
+
+    def on_readable(self) -> None:
+        try:
+            data = self.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+            return
+        if not data:
+            self._fail(C.EVENT_DISCONNECTED, 0, "peer closed the connection")
+            return
+        self._last_recv = time.monotonic()
+        try:
+            events = self.conn.receive_data(data)
+        except ProtocolError as exc:
+            self._protocol_error(exc)
+            return
+        if self.ready:
+            self.session.engine_events(events)
+        else:
+            self._handshake_events(events)
+        if not self.closed and self.conn.has_output():
+            self.flush()
+        if not self.closed and self.conn.phase is Phase.CLOSED:
+            self._fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR")
+
+    def _handshake_events(self, events: list[Any]) -> None:
+        for i, ev in enumerate(events):
+            if isinstance(ev, Ready):
+                self.ready = True
+                if self._handshake_timer is not None:
+                    self._handshake_timer.cancel()
+                    self._handshake_timer = None
+                self._start_heartbeats()
+                self.session.engine_ready(self, ev)
+                rest = events[i + 1 :]
+                if rest and not self.closed:
+                    self.session.engine_events(rest)
+                return
+            if isinstance(ev, AuthRequest):
+                self.session.engine_auth(self, ev)
+                if self.closed:
+                    return
+
+    def _protocol_error(self, exc: ProtocolError) -> None:
+        # Send what the codec queued (an ERROR command) before closing.
+        if self.conn.has_output():
+            try:
+                self.sock.sendmsg(self.conn.take_output()[:_IOV_MAX])
+            except OSError:
+                pass
+        if exc.auth:
+            event = C.EVENT_HANDSHAKE_FAILED_AUTH
+        elif self.ready:
+            event = C.EVENT_DISCONNECTED
+        else:
+            event = C.EVENT_HANDSHAKE_FAILED_PROTOCOL
+        self._fail(event, exc.code, str(exc))
+
+    def pause_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self._update_interest()
+
+    def resume_reading(self) -> None:
+        if not self._reading and not self.closed:
+            self._reading = True
+            self._update_interest()
+
+    def _update_interest(self) -> None:
+        events = (EVENT_READ if self._reading else 0) | (EVENT_WRITE if self._wq else 0)
+        if events == self._events or self.closed:
+            return
+        if self._events == 0:
+            self.loop.add_handler(self.sock, events, self)
+        elif events == 0:
+            self.loop.remove_handler(self.sock)
+        else:
+            self.loop.modify_handler(self.sock, events, self)
+        self._events = events
+
+    # -- writing ---------------------------------------------------------------
+
+    @property
+    def write_blocked(self) -> bool:
+        return bool(self._wq)
+
+    def flush(self) -> None:
+        """Send whatever the Connection has queued; keep the rest for later."""
+        if self.closed:
+            return
+        conn = self.conn
+        if conn.has_output():
+            chunks = conn.take_output()
+            if self._wq:
+                self._wq.extend(chunks)
+                return  # already waiting for EVENT_WRITE
+            self._wq = chunks
+        if self._wq:
+            self._send_queued()
+
+    def _send_queued(self) -> None:
+        wq = self._wq
+        sock = self.sock
+        while wq:
+            try:
+                if len(wq) == 1:
+                    sent = sock.send(wq[0])
+                else:
+                    sent = sock.sendmsg(wq[:_IOV_MAX])
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+                return
+            # drop what went out
+            while sent:
+                first = wq[0]
+                n = len(first)
+                if sent >= n:
+                    sent -= n
+                    del wq[0]
+                else:
+                    wq[0] = memoryview(first)[sent:]
+                    sent = 0
+        self._update_interest()
+
+    def on_writable(self) -> None:
+        self._send_queued()
+        if not self._wq and not self.closed:
+            self.session.engine_writable(self)
+
+    # -- timers ----------------------------------------------------------------
+
+    def _handshake_expired(self) -> None:
+        self._handshake_timer = None
+        if not self.ready:
+            self._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, "handshake timed out")
+
+    def _start_heartbeats(self) -> None:
+        ivl = self.session.options.heartbeat_ivl
+        if ivl > 0:
+            self._heartbeat_timer = self.loop.call_later(ivl / 1000.0, self._send_heartbeat)
+
+    def _send_heartbeat(self) -> None:
+        if self.closed:
+            return
+        opts = self.session.options
+        ttl_ds = opts.heartbeat_ttl // 100
+        self.conn.send_ping(min(ttl_ds, 0xFFFF))
+        self.flush()
+        timeout = opts.heartbeat_timeout if opts.heartbeat_timeout >= 0 else opts.heartbeat_ivl
+        if self._timeout_timer is None and timeout > 0:
+            sent_at = time.monotonic()
+            self._timeout_timer = self.loop.call_later(
+                timeout / 1000.0, self._check_timeout, sent_at
+            )
+        self._heartbeat_timer = self.loop.call_later(opts.heartbeat_ivl / 1000.0, self._send_heartbeat)
+
+    def _check_timeout(self, since: float) -> None:
+        self._timeout_timer = None
+        if self._last_recv < since:
+            self._fail(C.EVENT_DISCONNECTED, 0, "heartbeat timed out")
+
+    def peer_ping(self, ping: Ping) -> None:
+        """The peer's PING asks us to drop the link after TTL of silence."""
+        if ping.ttl and self._timeout_timer is None:
+            self._timeout_timer = self.loop.call_later(
+                ping.ttl / 10.0, self._check_timeout, time.monotonic()
+            )
+

@@ -1,0 +1,201 @@
+"""The I/O thread: one `selectors` loop per Context (libzmq io_thread_t).
+
+Theory of operation
+-------------------
+Everything that touches a file descriptor or a clock runs here: listeners,
+connecters, engines, sessions, timers. Other threads talk to it only through
+`call_soon_threadsafe`, which queues on a `Mailbox` whose fd sits in the
+selector, so a burst of calls costs one wake-up.
+
+Handlers register with `add_handler(fileobj, events, handler)`; the selector
+calls ``handler.on_readable()`` / ``handler.on_writable()``. A handler that
+raises is logged and closed through ``handler.on_loop_error(exc)``: nothing a
+peer does can stop this thread. Timers are a heap of `Timer` handles
+(cancelled lazily).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import selectors
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from .mailbox import Mailbox
+
+log = logging.getLogger("purezmq")
+
+EVENT_READ = selectors.EVENT_READ
+EVENT_WRITE = selectors.EVENT_WRITE
+
+
+class Timer:
+    __slots__ = ("when", "seq", "fn", "args", "cancelled")
+
+    def __init__(self, when: float, seq: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self.seq = seq
+        self.fn = fn
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def __lt__(self, other: Timer) -> bool:
+        return (self.when, self.seq) < (other.when, other.seq)
+
+
+class IOThread:
+    def __init__(self, name: str = "purezmq-io") -> None:
+        self._selector = selectors.DefaultSelector()
+        self._mailbox = Mailbox()
+        self._selector.register(self._mailbox.fileno(), EVENT_READ, None)
+        self._timers: list[Timer] = []
+        self._seq = itertools.count()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread_id: Optional[int] = None
+        self.handlers: set[Any] = set()  # live engines/listeners/sessions, for shutdown
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def in_thread(self) -> bool:
+        return threading.get_ident() == self._thread_id
+
+    # -- cross-thread ---------------------------------------------------------
+
+    def call_soon_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._mailbox.post(fn, *args)
+
+    post = call_soon_threadsafe
+
+    def call_sync(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
+        """Run fn on the loop and wait for its result (for rare control calls)."""
+        if self.in_thread():
+            return fn(*args)
+        done = threading.Event()
+        box: list[Any] = [None, None]
+
+        def run() -> None:
+            try:
+                box[0] = fn(*args)
+            except BaseException as exc:  # handed back to the caller
+                box[1] = exc
+            finally:
+                done.set()
+
+        self.post(run)
+        if not done.wait(timeout):
+            raise TimeoutError("I/O thread did not answer")
+        if box[1] is not None:
+            raise box[1]
+        return box[0]
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.post(self._set_stopping)
+        if threading.get_ident() != self._thread_id and self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _set_stopping(self) -> None:
+        self._stopping = True
+
+    # -- loop-thread only -------------------------------------------------------
+
+    def add_handler(self, fileobj: Any, events: int, handler: Any) -> None:
+        self._selector.register(fileobj, events, handler)
+
+    def modify_handler(self, fileobj: Any, events: int, handler: Any) -> None:
+        self._selector.modify(fileobj, events, handler)
+
+    def remove_handler(self, fileobj: Any) -> None:
+        try:
+            self._selector.unregister(fileobj)
+        except (KeyError, ValueError):
+            pass
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
+        timer = Timer(time.monotonic() + delay, next(self._seq), fn, args)
+        heapq.heappush(self._timers, timer)
+        return timer
+
+    def _run(self) -> None:
+        self._thread_id = threading.get_ident()
+        select = self._selector.select
+        mailbox = self._mailbox
+        timers = self._timers
+        try:
+            while not self._stopping:
+                timeout: Optional[float] = None
+                if timers:
+                    while timers and timers[0].cancelled:
+                        heapq.heappop(timers)
+                    if timers:
+                        timeout = max(0.0, timers[0].when - time.monotonic())
+                if mailbox.pending:
+                    timeout = 0
+                for key, mask in select(timeout):
+                    handler = key.data
+                    if handler is None:
+                        continue  # the mailbox: processed below
+                    try:
+                        if mask & EVENT_READ:
+                            handler.on_readable()
+                        if mask & EVENT_WRITE and key.fileobj in self._selector_map():
+                            handler.on_writable()
+                    except Exception as exc:  # never let a peer kill the loop
+                        self._handler_failed(handler, exc)
+                self._run_mailbox()
+                if timers:
+                    now = time.monotonic()
+                    while timers and timers[0].when <= now:
+                        timer = heapq.heappop(timers)
+                        if timer.cancelled:
+                            continue
+                        try:
+                            timer.fn(*timer.args)
+                        except Exception as exc:
+                            log.exception("purezmq: timer callback failed: %s", exc)
+        finally:
+            self._shutdown()
+
+    def _selector_map(self) -> Any:
+        return self._selector.get_map()
+
+    def _run_mailbox(self) -> None:
+        mailbox = self._mailbox
+        try:
+            mailbox.process()
+        except Exception as exc:
+            log.exception("purezmq: I/O thread command failed: %s", exc)
+            # keep going with the remaining commands
+            if mailbox.pending:
+                self._run_mailbox()
+
+    def _handler_failed(self, handler: Any, exc: Exception) -> None:
+        on_error = getattr(handler, "on_loop_error", None)
+        if on_error is None:
+            log.exception("purezmq: I/O handler failed: %s", exc)
+            return
+        try:
+            on_error(exc)
+        except Exception:
+            log.exception("purezmq: I/O handler failed while closing")
+
+    def _shutdown(self) -> None:
+        for handler in list(self.handlers):
+            close = getattr(handler, "force_close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("purezmq: error while closing %r", handler)
+        self.handlers.clear()
+        try:
+            self._selector.close()
+        finally:
+            self._mailbox.close()

@@ -1,0 +1,244 @@
+"""Session: one peer of a socket, between its pipe and its engine (libzmq
+session_base_t). Lives on the I/O thread.
+
+Theory of operation
+-------------------
+The pipe pair joins the socket (app thread) to this session. The session is
+the sink of its pipe end: ``read_activated`` means the socket queued
+messages, which the session moves into the engine's Connection in batches
+(one ``read_batch`` + ``send_messages`` + one ``send`` syscall per batch).
+Inbound events go the other way; when the socket's pipe is full the engine
+stops reading until ``write_activated``.
+
+A connecting session outlives its engines: the pipe is created at connect
+time (so the app can send before the connection is up, unless IMMEDIATE),
+and after a disconnect it reconnects with RECONNECT_IVL doubling up to
+RECONNECT_IVL_MAX. A bound session lives and dies with its one engine, and
+its pipe is created once the handshake tells us who the peer is.
+
+Closing: the socket closes its pipe end; we get ``pipe_terminated`` and then
+linger: keep flushing what the pipe still holds for LINGER ms (-1: until
+done), then close.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Optional
+
+from .. import constants as C
+from ..routing.pipe import Pipe, pipe_pair
+from ..zmtp.connection import Connection
+from ..zmtp.events import AuthRequest, Cancel, Message, PeerError, Ping, Ready, Subscribe
+from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
+from ..zmtp.mechanisms.base import Mechanism
+from .engine import StreamEngine
+from .loop import IOThread, Timer
+
+_BATCH = 512
+
+
+def make_mechanism(options: Any) -> Mechanism:
+    if options.plain_server:
+        return PlainServer()
+    if options.plain_username or options.plain_password:
+        return PlainClient(options.plain_username, options.plain_password)
+    return NullMechanism()
+
+
+def make_pipes(owner: Any) -> tuple[Pipe, Pipe]:
+    """(socket end, session end) with SNDHWM outbound and RCVHWM inbound."""
+    opts = owner.options
+    return pipe_pair(opts.sndhwm, opts.rcvhwm)
+
+
+class Session:
+    def __init__(self, loop: IOThread, owner: Any, endpoint: str, connecter: Any = None) -> None:
+        self.loop = loop
+        self.owner = owner
+        self.options = owner.options
+        self.endpoint = endpoint
+        self.connecter = connecter  # reconnect logic; None on the bind side
+        self.engine: Optional[StreamEngine] = None
+        self.pipe: Optional[Pipe] = None  # our end
+        self._stalled: list[Any] = []  # inbound events the full pipe refused
+        self._closing = False  # the socket closed its end; linger then stop
+        self._linger_timer: Optional[Timer] = None
+        self.finished = False
+        owner.session_started(self)  # Context.term waits for us to finish
+
+    # -- pipe ------------------------------------------------------------------
+
+    def create_pipe(self) -> Pipe:
+        """Make the pipe pair; returns the socket's end (not yet attached)."""
+        sock_end, ours = make_pipes(self.owner)
+        ours.bind(self, self.loop.post)
+        ours.endpoint = sock_end.endpoint = self.endpoint
+        self.pipe = ours
+        return sock_end
+
+    def read_activated(self, pipe: Pipe) -> None:
+        if pipe is self.pipe:
+            self._pump_out()
+
+    def write_activated(self, pipe: Pipe) -> None:
+        if pipe is self.pipe and self._stalled:
+            stalled, self._stalled = self._stalled, []
+            self.engine_events(stalled)
+            if not self._stalled and self.engine is not None:
+                self.engine.resume_reading()
+
+    def pipe_terminated(self, pipe: Pipe) -> None:
+        """The socket closed (close, disconnect or unbind): linger, then stop."""
+        if pipe is not self.pipe:
+            return
+        self._closing = True
+        linger = self.options.linger
+        engine = self.engine
+        pending = pipe.has_in() or (engine is not None and engine.write_blocked)
+        if linger == 0 or not pending or (engine is None and self.connecter is None):
+            self.finish()
+            return
+        if linger > 0:
+            self._linger_timer = self.loop.call_later(linger / 1000.0, self.finish)
+        self._pump_out()
+
+    def _pump_out(self) -> None:
+        engine = self.engine
+        pipe = self.pipe
+        if engine is None or pipe is None or not engine.ready or engine.closed:
+            return
+        if engine.write_blocked:
+            return  # resumed by engine_writable
+        conn = engine.conn
+        batch: list[Any] = []
+        while True:
+            n = pipe.read_batch(batch, _BATCH)
+            if not n:
+                break
+            if all(type(m) is list or type(m) is Message for m in batch):
+                conn.send_messages(batch)
+            else:
+                for item in batch:
+                    if isinstance(item, list):
+                        conn.send_message(item)
+                    elif isinstance(item, Subscribe):
+                        conn.send_subscribe(item.topic)
+                    elif isinstance(item, Cancel):
+                        conn.send_cancel(item.topic)
+            batch.clear()
+            engine.flush()
+            if engine.closed or engine.write_blocked:
+                return
+        if self._closing and not engine.write_blocked and not pipe.has_in():
+            self.finish()
+
+    # -- engine callbacks --------------------------------------------------------
+
+    def attach_engine(self, sock: socket.socket) -> None:
+        opts = self.options
+        conn = Connection(
+            make_mechanism(opts),
+            socket_type=self.owner.core.socket_type_name,
+            identity=opts.routing_id,
+            maxmsgsize=opts.maxmsgsize,
+        )
+        self.engine = StreamEngine(self.loop, sock, self, conn, self.endpoint)
+        self.engine.start()
+
+    def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
+        self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+        if self.pipe is None:
+            sock_end = self.create_pipe()
+            sock_end.peer_identity = ready.identity
+            sock_end.properties = ready.properties
+            self.owner.post(self.owner.attach_pipe, sock_end)
+        else:
+            sock_end = self.pipe.peer
+            sock_end.properties = ready.properties
+            first = sock_end.peer_identity is None
+            sock_end.peer_identity = ready.identity
+            # A reconnect is a "hiccup": SUB/XSUB replay their subscriptions
+            # into the pipe (INTEROP.md #14).
+            core = self.owner.core
+            self.owner.post(core.peer_ready if first else core.hiccuped, sock_end)
+        if self.connecter is not None:
+            self.connecter.connected()
+        self._pump_out()
+        engine.flush()
+
+    def engine_events(self, events: list[Any]) -> None:
+        pipe = self.pipe
+        if pipe is None:
+            return
+        write = pipe.write
+        for i, ev in enumerate(events):
+            t = type(ev)
+            if t is Message or t is Subscribe or t is Cancel:
+                if not write(ev):
+                    self._stalled = list(events[i:])
+                    if self.engine is not None:
+                        self.engine.pause_reading()
+                    return
+            elif t is Ping:
+                if self.engine is not None:
+                    self.engine.peer_ping(ev)
+            elif t is PeerError:
+                pass  # the engine closes the connection next
+
+    def engine_auth(self, engine: StreamEngine, request: AuthRequest) -> None:
+        self.owner.authenticate(self, engine, request)
+
+    def engine_writable(self, engine: StreamEngine) -> None:
+        if engine is self.engine:
+            self._pump_out()
+
+    def engine_failed(self, engine: StreamEngine, event: int, value: int, reason: str) -> None:
+        if engine is not self.engine:
+            return
+        self.engine = None
+        self._stalled = []
+        was_ready = engine.ready
+        owner = self.owner
+        if event != C.EVENT_DISCONNECTED or not was_ready:
+            owner.monitor_event(event, value, self.endpoint)
+        if was_ready or event == C.EVENT_DISCONNECTED:
+            owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
+        if self._closing:
+            self.finish()
+            return
+        if self.connecter is None:
+            self.finish()  # bound side: this peer is gone
+            return
+        if self.options.immediate and self.pipe is not None:
+            self._close_pipe()
+        self.connecter.reconnect_later()
+
+    # -- teardown ----------------------------------------------------------------
+
+    def _close_pipe(self) -> None:
+        pipe = self.pipe
+        if pipe is not None:
+            self.pipe = None
+            pipe.close()
+
+    def finish(self) -> None:
+        """Stop for good: close engine, pipe and connecter."""
+        if self.finished:
+            return
+        self.finished = True
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        if self.engine is not None:
+            engine = self.engine
+            self.engine = None
+            engine.close()
+            if engine.ready:
+                self.owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
+        if self.connecter is not None:
+            self.connecter.stop()
+        self._close_pipe()
+        self.owner.session_finished(self)
+
+    force_close = finish
+

@@ -1,0 +1,95 @@
+"""ZAP client (RFC 27): asks the handler bound at inproc://zeromq.zap.01
+whether a peer may connect. Lives on the I/O thread.
+
+One pipe to the handler's ROUTER carries every request of the context;
+replies are matched by request id. With no handler bound the handshake fails,
+as libzmq 4.3 fails a PLAIN server without one (INTEROP.md #11).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+from typing import Any, Optional
+
+from .. import constants as C
+from ..routing.pipe import Pipe, pipe_pair
+
+ZAP_ENDPOINT = "zeromq.zap.01"
+
+
+class ZapClient:
+    def __init__(self, loop: Any, context: Any) -> None:
+        self.loop = loop
+        self.context = context
+        self.pipe: Optional[Pipe] = None
+        self._binder: Any = None
+        self._ids = itertools.count(1)
+        self._pending: dict[bytes, Any] = {}  # request id -> engine
+
+    def request(self, sock: Any, session: Any, engine: Any, request: Any) -> None:
+        binder = self.context._inproc_binder(ZAP_ENDPOINT)
+        if binder is None or binder.closed:
+            engine._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")
+            return
+        if self.pipe is None or self._binder is not binder or self.pipe.terminated:
+            ours, theirs = pipe_pair(0, 0)
+            ours.bind(self, self.loop.post)
+            theirs.peer_identity = b""
+            theirs.endpoint = ours.endpoint = "inproc://" + ZAP_ENDPOINT
+            self.pipe = ours
+            self._binder = binder
+            binder.post(binder.attach_pipe, theirs)
+        request_id = str(next(self._ids)).encode()
+        try:
+            host = engine.sock.getpeername()
+            address = host[0] if isinstance(host, tuple) else ""
+        except OSError:
+            address = ""
+        opts = sock.options
+        msg = [
+            b"",
+            b"1.0",
+            request_id,
+            opts.zap_domain,
+            address.encode(),
+            opts.routing_id,
+            request.mechanism.encode(),
+            *request.credentials,
+        ]
+        self._pending[request_id] = engine
+        self.pipe.write(msg)
+
+    def read_activated(self, pipe: Pipe) -> None:
+        while True:
+            msg = pipe.read()
+            if msg is None:
+                return
+            self._reply(msg)
+
+    def _reply(self, msg: list[bytes]) -> None:
+        # [b"", b"1.0", request_id, status_code, status_text, user_id, metadata]
+        if len(msg) < 6 or msg[0] != b"" or msg[1] != b"1.0":
+            return  # malformed reply: libzmq drops it too
+        engine = self._pending.pop(bytes(msg[2]), None)
+        if engine is None or engine.closed:
+            return
+        status = bytes(msg[3])
+        ok = status == b"200"
+        engine.conn.auth_reply(ok, status, bytes(msg[5]))
+        engine.flush()
+        if not ok:
+            code = int(status) if status.isdigit() else 0
+            engine._fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})")
+
+    def write_activated(self, pipe: Pipe) -> None:
+        pass
+
+    def pipe_terminated(self, pipe: Pipe) -> None:
+        if pipe is not self.pipe:
+            return
+        self.pipe = None
+        pending, self._pending = self._pending, {}
+        for engine in pending.values():
+            if not engine.closed:
+                engine._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "ZAP handler went away")

@@ -1,0 +1,143 @@
+"""Frame and MessageTracker (pyzmq's zmq.sugar.frame / tracker)."""
+
+from __future__ import annotations
+
+import errno
+import threading
+import time
+import weakref
+from typing import Any, Optional
+
+from ..constants import MORE
+from ..error import NotDone, ZMQError
+
+
+class _TrackedBuffer(bytearray):
+    """A frame body whose lifetime a MessageTracker watches.
+
+    When every layer (pipe, codec queue, kernel hand-off) has dropped it, the
+    data is no longer referenced and the tracker is done."""
+
+    __slots__ = ("__weakref__",)
+
+
+class MessageTracker:
+    """Tells when the data of messages sent with ``track=True`` is released."""
+
+    def __init__(self, *towatch: Any) -> None:
+        self._events: list[threading.Event] = []
+        self._trackers: list[MessageTracker] = []
+        for obj in towatch:
+            if isinstance(obj, MessageTracker):
+                self._trackers.append(obj)
+            elif isinstance(obj, threading.Event):
+                self._events.append(obj)
+            elif isinstance(obj, Frame):
+                if obj.tracker is not None:
+                    self._trackers.append(obj.tracker)
+            else:
+                raise TypeError(f"Require Events or MessageTrackers, not {type(obj)}")
+
+    @classmethod
+    def watch(cls, buffer: _TrackedBuffer) -> MessageTracker:
+        event = threading.Event()
+        weakref.finalize(buffer, event.set)
+        return cls(event)
+
+    @property
+    def done(self) -> bool:
+        return all(e.is_set() for e in self._events) and all(t.done for t in self._trackers)
+
+    def wait(self, timeout: float | int = -1) -> None:
+        """Wait until done; raises NotDone after `timeout` seconds (-1: forever)."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        for e in self._events:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not e.wait(left):
+                raise NotDone
+        for t in self._trackers:
+            left = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+            t.wait(left)
+
+
+class Frame:
+    """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these)."""
+
+    def __init__(
+        self,
+        data: Any = b"",
+        track: bool = False,
+        copy: Optional[bool] = None,
+        copy_threshold: Optional[int] = None,
+    ) -> None:
+        if isinstance(data, str):
+            raise TypeError("Str objects not allowed. Only: bytes, buffer interfaces.")
+        if isinstance(data, Frame):
+            data = data.buffer
+        self._data: Any = data if isinstance(data, bytes) else memoryview(data)
+        self.more = False
+        self.tracker: Optional[MessageTracker] = None
+        self.properties: dict[str, bytes] = {}
+        self.routing_id: Optional[int] = None
+        self.group: Optional[str] = None
+        if track:
+            tracked = _TrackedBuffer(self._data)
+            self._data = tracked
+            self.tracker = MessageTracker.watch(tracked)
+
+    @property
+    def bytes(self) -> bytes:
+        data = self._data
+        return data if type(data) is bytes else bytes(data)
+
+    @property
+    def buffer(self) -> memoryview:
+        return memoryview(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __bytes__(self) -> bytes:
+        return self.bytes
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Frame):
+            return self.bytes == other.bytes
+        if isinstance(other, (bytes, bytearray, memoryview)):
+            return self.bytes == bytes(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> Frame:
+        return Frame(self.bytes)
+
+    fast_copy = __copy__
+
+    def get(self, option: Any) -> Any:
+        """Frame metadata: ``zmq.MORE`` or a peer property such as "Socket-Type"."""
+        if isinstance(option, str):
+            for key, value in self.properties.items():
+                if key.lower() == option.lower():
+                    return value.decode("utf-8", "replace")
+            raise ZMQError(errno.EINVAL, f"Frame has no property {option!r}")
+        if option == MORE:
+            return int(self.more)
+        raise ZMQError(errno.EINVAL, f"Unknown frame option {option!r}")
+
+    def set(self, option: Any, value: Any) -> None:
+        raise ZMQError(errno.EINVAL, "Frame options cannot be set")
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.get(key)
+
+    def __repr__(self) -> str:
+        data = self.bytes
+        shown = data if len(data) <= 32 else data[:29] + b"..."
+        return f"<purezmq.Frame({shown!r})>"
+
+    def __str__(self) -> str:
+        return self.bytes.decode()
+
+
+Message = Frame
