@@ -46,7 +46,7 @@ class Pair(SocketCore):
 
     def has_in(self) -> bool:
         pipe = self._pipe
-        return pipe is not None and pipe.has_in()
+        return pipe is not None and pipe.check_read()
 
     def has_out(self) -> bool:
         pipe = self._pipe

@@ -11,7 +11,8 @@ Same two-region list as `LoadBalancer` (see lb.py):
 peer gets one message per turn. A pipe whose `Pipe.read` returns None is
 parked: that failed read set the pipe's ``reader_asleep`` flag, so its writer
 will wake us (-> `activated`) when a message arrives. Nothing may park a pipe
-any other way, or that wake-up would be lost; hence `has_in` only looks.
+any other way, or that wake-up would be lost; `has_in` parks only through
+`Pipe.check_read`, which arms the same flag.
 
 Termination keeps delivery lossless: when the peer closes, messages it had
 already queued stay readable. `pipe_terminated` therefore only marks a pipe
@@ -107,18 +108,17 @@ class FairQueue:
         return None
 
     def has_in(self) -> bool:
-        """True if some pipe holds a message now. Parks nothing (see above)."""
+        """True if some pipe holds a message now (libzmq fq_t::has_in).
+
+        Pipes found empty are parked with their wake-up armed
+        (`Pipe.check_read`), so a caller may sleep after a False answer."""
         pipes = self._pipes
         active = self._active
-        cur = self._current
-        for i in range(cur, active):
-            if pipes[i].has_in():
-                self._current = i
+        while active:
+            cur = self._current
+            if pipes[cur].check_read():
                 return True
-        for i in range(cur):
-            if pipes[i].has_in():
-                self._current = i
-                return True
+            active = self._exhausted(cur)
         return False
 
     def __len__(self) -> int:

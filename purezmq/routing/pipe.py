@@ -156,7 +156,20 @@ class Pipe:
         return n
 
     def has_in(self) -> bool:
+        """Look without arming a wake-up (use check_read before sleeping)."""
         return bool(self._in.items)
+
+    def check_read(self) -> bool:
+        """True if a message is queued; if not, arm the read wake-up exactly
+        as a failed `read` does (libzmq check_read)."""
+        q = self._in
+        if q.items:
+            return True
+        q.reader_asleep = True
+        if q.items:
+            q.reader_asleep = False
+            return True
+        return False
 
     def in_closed(self) -> bool:
         """The peer closed: once `read` returns None, nothing more will come."""

@@ -159,18 +159,20 @@ def test_activated_is_idempotent() -> None:
     check_invariants(o.fq)
 
 
-def test_has_in_looks_but_never_parks() -> None:
+def test_has_in_parks_empty_pipes_with_wakeup_armed() -> None:
+    """A False has_in must be safe to sleep on: every empty pipe is parked with
+    its reader_asleep flag set, so the next write wakes the owner."""
     o = Owner()
     _a1, p1 = o.connect()
     _a2, p2 = o.connect()
     assert not o.fq.has_in()
-    assert o.fq.active_count == 2  # not parked: their readers never slept
-    p2.write([b"x"])  # no wake-up owed, and none needed: a2 is still active
+    assert o.fq.active_count == 0  # both parked, wake-ups armed
+    p2.write([b"x"])  # the armed wake-up reactivates a2
     assert o.fq.has_in()
     assert o.fq.recv() == [b"x"]
     assert not o.fq.has_in()
     assert o.fq.recv() is None
-    p1.write([b"y"])  # now the wake-up does its job
+    p1.write([b"y"])
     assert o.fq.has_in()
     assert o.fq.recv() == [b"y"]
 

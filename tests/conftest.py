@@ -1,0 +1,75 @@
+"""Shared fixtures. Every context is torn down with a bound, so a hang fails a
+test instead of blocking the suite; ports come from port 0, ipc paths from
+temporary directories."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from typing import Any, Iterator
+
+import pytest
+
+import purezmq
+
+TERM_TIMEOUT = 10.0
+
+
+def terminate(ctx: Any, timeout: float = TERM_TIMEOUT) -> None:
+    """Destroy a context (purezmq or pyzmq) in a helper thread; fail if it hangs."""
+    done = threading.Event()
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ctx.destroy(linger=0)
+        except BaseException as exc:  # reported below
+            error.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="terminate-context").start()
+    if not done.wait(timeout):
+        pytest.fail(f"context {ctx!r} did not terminate within {timeout}s")
+    if error:
+        raise error[0]
+
+
+@pytest.fixture
+def ctx() -> Iterator[purezmq.Context]:
+    context = purezmq.Context()
+    yield context
+    terminate(context)
+
+
+@pytest.fixture
+def pyzmq() -> Any:
+    return pytest.importorskip("zmq")
+
+
+@pytest.fixture
+def pyctx(pyzmq: Any) -> Iterator[Any]:
+    context = pyzmq.Context()
+    yield context
+    terminate(context)
+
+
+@pytest.fixture
+def ipc_dir() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="purezmq-") as d:
+        yield d
+
+
+@pytest.fixture
+def ipc_endpoint(ipc_dir: str) -> str:
+    return "ipc://" + os.path.join(ipc_dir, "sock")
+
+
+def make_socket(context: Any, kind: int, timeout_ms: int = 5000) -> Any:
+    """A socket with send/recv timeouts and linger 0, for either library."""
+    sock = context.socket(kind)
+    sock.setsockopt(purezmq.RCVTIMEO, timeout_ms)
+    sock.setsockopt(purezmq.SNDTIMEO, timeout_ms)
+    sock.setsockopt(purezmq.LINGER, 0)
+    return sock
