@@ -5,8 +5,10 @@ temporary directories."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
+import traceback
 from typing import Any, Iterator
 
 import pytest
@@ -31,9 +33,20 @@ def terminate(ctx: Any, timeout: float = TERM_TIMEOUT) -> None:
 
     threading.Thread(target=run, daemon=True, name="terminate-context").start()
     if not done.wait(timeout):
-        pytest.fail(f"context {ctx!r} did not terminate within {timeout}s")
+        state = getattr(ctx, "_debug_state", lambda: "")()
+        pytest.fail(f"context {ctx!r} did not terminate within {timeout}s {state}\n{_stacks()}")
     if error:
         raise error[0]
+
+
+def _stacks() -> str:
+    """Every thread's stack, to show where a hang sits."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = []
+    for ident, frame in sys._current_frames().items():
+        out.append(f"--- thread {names.get(ident, ident)}")
+        out.extend(traceback.format_stack(frame)[-6:])
+    return "".join(out)
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ command), which is what makes a socket's ``FD`` usable in `select`/asyncio and
 lets a blocked ``recv`` sleep in the kernel.
 
 Ordering of the two sides (why no wake-up is lost): `post` appends *before*
-testing ``_signaled``; `process` clears ``_signaled`` and drains the fd
-*before* popping commands. A command posted concurrently is either popped by
-this `process` or finds the flag clear and writes a byte. At worst a spurious
-byte remains, which costs one empty `process`.
+testing ``_signaled``; setting the flag with its write, and draining the fd
+with clearing the flag, each happen under one lock, so the flag is True
+exactly when a byte is pending. `process` pops commands only after that, so
+a command posted concurrently is either popped by this `process` or finds the
+flag clear and writes a byte. The lock is taken once per batch, not per
+command.
 """
 
 from __future__ import annotations
@@ -53,13 +55,13 @@ class Mailbox:
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         self._cmds.append((fn, args))
         if not self._signaled:
-            self._signaled = True
             self._signal()
 
     def _signal(self) -> None:
         with self._lock:
-            if self.closed:
+            if self._signaled or self.closed:
                 return
+            self._signaled = True
             self._write_signal()
 
     def _write_signal(self) -> None:
@@ -84,8 +86,10 @@ class Mailbox:
     def process(self) -> int:
         """Run every queued command on the calling (owner) thread."""
         if self._signaled:
-            self._signaled = False
-            self._drain()
+            with self._lock:
+                if not self.closed:
+                    self._drain()
+                self._signaled = False
         cmds = self._cmds
         n = 0
         while cmds:

@@ -148,6 +148,9 @@ class Session:
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
         self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+        if self.owner.closed:
+            self.finish()  # the socket closed during the handshake
+            return
         if self.pipe is None:
             sock_end = self.create_pipe()
             sock_end.peer_identity = ready.identity

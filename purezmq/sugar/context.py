@@ -99,6 +99,10 @@ class Context:
         state = " closed" if self._closed else f" {self._open_sockets} socket(s)"
         return f"<purezmq.Context(){state} at {hex(id(self))}>"
 
+    def _debug_state(self) -> str:
+        """What term() is still waiting for (shown when a test's teardown hangs)."""
+        return f"(open sockets: {self._open_sockets}, live sessions: {self._sessions_alive})"
+
     def __copy__(self) -> Context:
         return self
 

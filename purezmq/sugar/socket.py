@@ -222,11 +222,16 @@ class Socket:
         self.context._remove_socket(self)
 
     def _close_io(self) -> None:
-        """I/O thread: stop listening; stop sessions that have no pipe to linger on."""
+        """I/O thread: stop listening; stop sessions that have no pipe to linger on.
+
+        A session whose pipe never reached the socket (the handshake finished
+        while we closed, so its attach command found a closed mailbox) has
+        nothing to linger on either."""
         for listener in list(self._listeners.values()):
             listener.close()
         for session in self._sessions_snapshot():
-            if session.pipe is None or self._options.linger == 0:
+            pipe = session.pipe
+            if pipe is None or pipe.peer.sink is None or self._options.linger == 0:
                 session.finish()
 
     def _context_terminating(self) -> None:
