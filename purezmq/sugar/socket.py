@@ -279,8 +279,12 @@ class Socket:
         if monitor is None or not (self._monitor_mask & event):
             return
         header = _MONITOR_HEADER.pack(int(event) & 0xFFFF, int(value) & 0xFFFFFFFF)
+        # The monitor PAIR has no thread of its own: whoever emits runs its
+        # commands (pipe attach/activation), under the lock. With no reader
+        # attached, or a full pipe, the event is dropped, as in libzmq.
         with self._monitor_lock:
             try:
+                monitor._mailbox.process()
                 monitor.core.send([header, endpoint.encode()])
             except Exception:
                 pass
@@ -785,10 +789,11 @@ class Socket:
         mon = self._monitor
         if mon is None:
             return
-        self.monitor_event(C.EVENT_MONITOR_STOPPED, 0, "")
-        self._monitor = None
-        self._monitor_mask = 0
-        mon.close()
+        self.monitor_event(C.EVENT_MONITOR_STOPPED, 0, "")  # if the mask asks for it
+        with self._monitor_lock:
+            self._monitor = None
+            self._monitor_mask = 0
+            mon.close()
 
     def get_monitor_socket(self, events: Optional[int] = None, addr: Optional[str] = None) -> Socket:
         if addr is None:
