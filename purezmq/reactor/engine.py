@@ -140,6 +140,8 @@ class StreamEngine:
                     return
 
     def _protocol_error(self, exc: ProtocolError) -> None:
+        if exc.events and self.ready:
+            self.session.engine_events(exc.events)  # nothing delivered is lost
         # Send what the codec queued (an ERROR command) before closing.
         if self.conn.has_output():
             try:

@@ -294,7 +294,9 @@ class Connection:
                 data = rest
             if data or self._pending:
                 self._decode(data, events)
-        except ProtocolError:
+        except ProtocolError as exc:
+            # What decoded cleanly before the bad frame still counts.
+            exc.events = events
             self.phase = Phase.CLOSED
             raise
         return events

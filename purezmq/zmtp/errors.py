@@ -36,6 +36,9 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.code = code
         self.auth = auth
+        # Events decoded from the same input before the error (set by
+        # Connection.receive_data): the caller delivers them, then closes.
+        self.events: list[object] = []
 
 
 class GreetingError(ProtocolError):
