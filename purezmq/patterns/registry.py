@@ -11,15 +11,30 @@ from .base import SocketCore
 from .options import Options
 from .pair import Pair
 from .pipeline import Pull, Push
-from .reqrep import Dealer, Router
+from .pubsub import Pub, Sub, XPub, XSub
+from .reqrep import Dealer, Rep, Req, Router
 
 CORES: dict[int, Any] = {
     T.PAIR: Pair,
-    T.PUSH: Push,
-    T.PULL: Pull,
+    T.PUB: Pub,
+    T.SUB: Sub,
+    T.REQ: Req,
+    T.REP: Rep,
     T.DEALER: Dealer,
     T.ROUTER: Router,
+    T.PULL: Pull,
+    T.PUSH: Push,
+    T.XPUB: XPub,
+    T.XSUB: XSub,
 }
+
+# libzmq get_effective_conflate_option: CONFLATE applies to these types only.
+_CONFLATE_TYPES = frozenset({int(T.DEALER), int(T.PULL), int(T.PUSH), int(T.PUB), int(T.SUB)})
+
+
+def conflates(options: Options) -> bool:
+    """Whether this socket's pipes keep only the newest message (ZMQ_CONFLATE)."""
+    return bool(options.conflate) and options.socket_type in _CONFLATE_TYPES
 
 
 def make_core(socket_type: int, options: Options) -> SocketCore:

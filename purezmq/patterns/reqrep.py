@@ -1,12 +1,37 @@
-"""DEALER and ROUTER (RFC 28; libzmq src/dealer.cpp, router.cpp)."""
+"""DEALER, ROUTER, REQ and REP (RFC 28; libzmq src/dealer.cpp, router.cpp,
+req.cpp, rep.cpp).
+
+Theory of operation (REQ/REP)
+-----------------------------
+REQ is a DEALER that wraps each request in an envelope and alternates
+strictly: send a request, receive its reply. REP is a ROUTER that keeps the
+envelope of the request it handed out and puts it back in front of the
+reply. The alternation is a table ``(state, op) -> next state``; a missing
+key is EFSM, and REQ_RELAXED only adds entries.
+
+On the wire (RFC 28 "The Request-Reply Envelope", INTEROP.md #8):
+
+* REQ sends ``[b"", *body]`` round-robin, or ``[request_id, b"", *body]``
+  with REQ_CORRELATE (4 bytes, host byte order, as libzmq's memcpy). A reply
+  is taken only from the pipe the request went to and only if it has the
+  same shape (and id); anything else is dropped silently. Before a new
+  request goes out, stale replies already queued are discarded.
+* REP reads ``[routing_id, *hops, b"", *body]`` from its ROUTER part: the
+  envelope is everything up to and including the first empty frame, which
+  must not be the last frame. A request without one is dropped silently,
+  as libzmq's rollback does. The reply is ``envelope + reply`` through the
+  ROUTER, so it retraces every hop byte for byte.
+"""
 
 from __future__ import annotations
 
 import errno
 import random
 import struct
+from enum import Enum
 from typing import Any, Optional
 
+from ..constants import EFSM
 from ..constants import SocketOption as O
 from ..error import ZMQError
 from ..routing.fq import FairQueue
@@ -177,3 +202,240 @@ class Router(SocketCore):
         else:
             return False
         return True
+
+
+# ---------------------------------------------------------------------------
+# REQ and REP
+# ---------------------------------------------------------------------------
+
+
+class _State(Enum):
+    SEND = "send"  # REQ: may send a request / REP: owes a reply
+    RECV = "recv"  # REQ: waits for the reply / REP: waits for a request
+
+
+_SEND = "send"
+_RECV = "recv"
+
+# (state, op) -> next state; no entry: EFSM.
+_REQ_STRICT: dict[tuple[_State, str], _State] = {
+    (_State.SEND, _SEND): _State.RECV,
+    (_State.RECV, _RECV): _State.SEND,
+}
+# REQ_RELAXED: a new request may replace the one still waiting for its reply.
+_REQ_RELAXED = {**_REQ_STRICT, (_State.RECV, _SEND): _State.RECV}
+_REP: dict[tuple[_State, str], _State] = {
+    (_State.RECV, _RECV): _State.SEND,
+    (_State.SEND, _SEND): _State.RECV,
+}
+
+_REQUEST_ID = struct.Struct("=I")  # libzmq memcpys a uint32_t: host order
+
+
+def _efsm() -> ZMQError:
+    return ZMQError(EFSM, "Operation cannot be accomplished in current state")
+
+
+def _flag(option: int, value: Any) -> bool:
+    return bool(coerce(option, "int", value))
+
+
+class Req(SocketCore):
+    """REQ: strict request/reply client over DEALER plumbing; libzmq req_t."""
+
+    socket_type_name = "REQ"
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self._fq = FairQueue()
+        self._lb = LoadBalancer()
+        self._table = _REQ_STRICT
+        self._state = _State.SEND
+        self._correlate = False  # REQ_CORRELATE
+        self._request_id = random.getrandbits(32)
+        self._reply_pipe: Optional[Pipe] = None  # where the last request went
+        self._stash: Optional[Msg] = None  # a valid reply found by has_in
+        self._probe_router = False
+
+    # -- pipes ---------------------------------------------------------------
+
+    def xattach(self, pipe: Pipe) -> None:
+        if self._probe_router:
+            pipe.write([b""])
+        self._fq.attach(pipe)
+        self._lb.attach(pipe)
+
+    def xread_activated(self, pipe: Pipe) -> None:
+        self._fq.activated(pipe)
+
+    def xwrite_activated(self, pipe: Pipe) -> None:
+        self._lb.activated(pipe)
+
+    def xpipe_terminated(self, pipe: Pipe) -> None:
+        if pipe is self._reply_pipe:
+            self._reply_pipe = None  # libzmq: then a reply from any peer will do
+        self._fq.pipe_terminated(pipe)
+        self._lb.pipe_terminated(pipe)
+
+    # -- messages ----------------------------------------------------------------
+
+    def send(self, msg: Msg) -> bool:
+        nxt = self._table.get((self._state, _SEND))
+        if nxt is None:
+            raise _efsm()
+        # Replies already queued belong to older requests: drop them first
+        # (libzmq req_t::xsend eats everything readable).
+        self._stash = None
+        for pipe in self.pipes:
+            while pipe.read() is not None:
+                pass
+        if self._correlate:
+            request_id = (self._request_id + 1) & 0xFFFFFFFF
+            sent = self._lb.send_pipe([_REQUEST_ID.pack(request_id), b"", *msg])
+            if sent is None:
+                return False
+            self._request_id = request_id
+        else:
+            sent = self._lb.send_pipe([b"", *msg])
+            if sent is None:
+                return False
+        self._reply_pipe = sent
+        self._state = nxt
+        return True
+
+    def recv(self) -> Optional[Msg]:
+        nxt = self._table.get((self._state, _RECV))
+        if nxt is None:
+            raise _efsm()
+        msg = self._stash
+        if msg is None:
+            msg = self._next_reply()
+            if msg is None:
+                return None
+        else:
+            self._stash = None
+        self._state = nxt
+        return msg
+
+    def _next_reply(self) -> Optional[Msg]:
+        """The next well-formed reply to the current request, or None."""
+        recv_pipe = self._fq.recv_pipe
+        while True:
+            got = recv_pipe()
+            if got is None:
+                return None
+            msg, pipe = got
+            reply_pipe = self._reply_pipe
+            if reply_pipe is not None and pipe is not reply_pipe:
+                continue
+            if self._correlate:
+                if len(msg) < 3 or len(msg[1]) or msg[0] != _REQUEST_ID.pack(self._request_id):
+                    continue
+                return msg[2:]
+            if len(msg) < 2 or len(msg[0]):
+                continue
+            return msg[1:]
+
+    def has_in(self) -> bool:
+        if self._state is not _State.RECV:
+            return False  # nothing can arrive that we would hand out
+        if self._stash is not None:
+            return True
+        msg = self._next_reply()  # None: pipes parked with wake-ups armed
+        if msg is None:
+            return False
+        self._stash = msg
+        return True
+
+    def has_out(self) -> bool:
+        return (self._state, _SEND) in self._table and self._lb.has_out()
+
+    def can_send(self) -> bool:
+        return (self._state, _SEND) in self._table
+
+    # -- options --------------------------------------------------------------------
+
+    def set_option(self, option: int, value: Any) -> bool:
+        if option == O.REQ_RELAXED:
+            self._table = _REQ_RELAXED if _flag(option, value) else _REQ_STRICT
+        elif option == O.REQ_CORRELATE:
+            self._correlate = _flag(option, value)
+        elif option == O.PROBE_ROUTER:
+            self._probe_router = _flag(option, value)
+        else:
+            return False
+        return True
+
+
+class Rep(Router):
+    """REP: replies along the saved envelope of each request; libzmq rep_t."""
+
+    socket_type_name = "REP"
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self._state = _State.RECV
+        self._envelope: Optional[Msg] = None  # [routing_id, *hops, b""] of the request
+        self._stash: Optional[tuple[Msg, Msg]] = None  # (envelope, body) found by has_in
+        self.has_in = self._has_request  # type: ignore[method-assign]
+
+    def recv(self) -> Optional[Msg]:
+        nxt = _REP.get((self._state, _RECV))
+        if nxt is None:
+            raise _efsm()
+        got = self._stash
+        if got is None:
+            got = self._next_request()
+            if got is None:
+                return None
+        else:
+            self._stash = None
+        self._envelope, body = got
+        self._state = nxt
+        return body
+
+    def _next_request(self) -> Optional[tuple[Msg, Msg]]:
+        """(envelope, body) of the next well-formed request, or None."""
+        recv_pipe = self._fq.recv_pipe
+        while True:
+            got = recv_pipe()
+            if got is None:
+                return None
+            msg, pipe = got
+            try:
+                i = msg.index(b"")  # frames compare by value, memoryviews too
+            except ValueError:
+                continue  # no delimiter: dropped (INTEROP.md #8)
+            i += 1
+            if i == len(msg):
+                continue  # delimiter with no body after it: libzmq rolls back
+            return [pipe.routing_id, *msg[:i]], msg[i:]
+
+    def _has_request(self) -> bool:
+        if self._state is not _State.RECV:
+            return False
+        if self._stash is not None:
+            return True
+        got = self._next_request()  # None: pipes parked with wake-ups armed
+        if got is None:
+            return False
+        self._stash = got
+        return True
+
+    def send(self, msg: Msg) -> bool:
+        nxt = _REP.get((self._state, _SEND))
+        if nxt is None:
+            raise _efsm()
+        envelope = self._envelope
+        assert envelope is not None
+        if not Router.send(self, envelope + msg):
+            return False  # ROUTER_MANDATORY and the peer's pipe is full
+        self._envelope = None
+        self._state = nxt
+        return True
+
+    def has_out(self) -> bool:
+        return self._state is _State.SEND
+
+    def can_send(self) -> bool:
+        return self._state is _State.SEND

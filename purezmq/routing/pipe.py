@@ -28,6 +28,13 @@ Wake-ups go through the owner's ``post(fn, *args)``, which runs ``fn`` later on
 the owner's thread (a socket's mailbox, or the I/O loop's
 ``call_soon_threadsafe``). Owners implement `PipeSink`.
 
+Conflate (ZMQ_CONFLATE, libzmq ypipe_conflate): a conflating queue keeps
+only the newest data message. The writer end is a `_ConflatePipe`, whose
+`write` drops what is still queued and never reports HWM; the plain `Pipe`
+hot path pays nothing for the mode. Subscription events (anything that is
+not a list of frames) are never conflated away: losing a SUBSCRIBE because a
+later one overtook it is a known libzmq CONFLATE pitfall we do not copy.
+
 Closing: `Pipe.close` marks the outgoing queue closed and tells the peer
 (``pipe_terminated``). Messages already queued stay readable: the peer keeps
 reading until `Pipe.read` returns None, then forgets the pipe. Nothing already
@@ -61,10 +68,13 @@ class PipeSink(Protocol):
 
 
 class _Queue:
-    __slots__ = ("items", "hwm", "lwm", "reader_asleep", "writer_blocked", "closed")
+    __slots__ = ("items", "hwm", "lwm", "reader_asleep", "writer_blocked", "closed", "conflate")
 
-    def __init__(self, hwm: int) -> None:
+    def __init__(self, hwm: int, conflate: bool = False) -> None:
         self.items: deque[Any] = deque()
+        self.conflate = conflate  # keep only the newest data message
+        if conflate:
+            hwm = 0  # libzmq: a conflating pipe has no HWM
         self.hwm = hwm  # 0 means unbounded, as ZMQ_SNDHWM/RCVHWM = 0
         self.lwm = compute_lwm(hwm)
         self.reader_asleep = False
@@ -229,10 +239,10 @@ class Pipe:
         return n
 
     def set_hwms(self, out_hwm: int, in_hwm: int) -> None:
-        self._out.hwm = out_hwm
-        self._out.lwm = compute_lwm(out_hwm)
-        self._in.hwm = in_hwm
-        self._in.lwm = compute_lwm(in_hwm)
+        for q, hwm in ((self._out, out_hwm), (self._in, in_hwm)):
+            if not q.conflate:
+                q.hwm = hwm
+                q.lwm = compute_lwm(hwm)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -278,16 +288,54 @@ class Pipe:
         )
 
 
+class _ConflatePipe(Pipe):
+    """A pipe end whose outgoing queue conflates (libzmq ypipe_conflate_t)."""
+
+    __slots__ = ()
+
+    def check_write(self) -> bool:
+        return not (self._out.closed or self._in.closed and self.terminated)
+
+    def write(self, msg: Any) -> bool:
+        """Queue `msg`, replacing any data message the reader has not taken."""
+        q = self._out
+        if q.closed:
+            return False
+        items = q.items
+        if items and isinstance(msg, list):
+            # Only we append, so the queue can only shrink under our feet;
+            # clear/remove are atomic under the GIL against the reader's popleft.
+            snapshot = list(items)
+            if all(isinstance(m, list) for m in snapshot):
+                items.clear()
+            else:
+                for old in snapshot:
+                    if isinstance(old, list):
+                        try:
+                            items.remove(old)
+                        except ValueError:  # the reader took it meanwhile
+                            pass
+        items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return True
+
+
 def _run_now(fn: Callable[..., None], *args: Any) -> None:
     fn(*args)
 
 
-def pipe_pair(hwm_ab: int, hwm_ba: int) -> tuple[Pipe, Pipe]:
-    """Create two connected ends. `a.write` -> `b.read` is bounded by hwm_ab."""
-    ab = _Queue(hwm_ab)
-    ba = _Queue(hwm_ba)
-    a = Pipe(ba, ab)
-    b = Pipe(ab, ba)
+def pipe_pair(hwm_ab: int, hwm_ba: int, conflate: bool = False) -> tuple[Pipe, Pipe]:
+    """Create two connected ends. `a.write` -> `b.read` is bounded by hwm_ab.
+
+    With `conflate`, both directions keep only the newest data message
+    (ZMQ_CONFLATE) and the HWMs are ignored, as in libzmq."""
+    ab = _Queue(hwm_ab, conflate)
+    ba = _Queue(hwm_ba, conflate)
+    cls = _ConflatePipe if conflate else Pipe
+    a = cls(ba, ab)
+    b = cls(ab, ba)
     a.peer = b
     b.peer = a
     return a, b
