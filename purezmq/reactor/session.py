@@ -27,6 +27,7 @@ import socket
 from typing import Any, Optional
 
 from .. import constants as C
+from ..patterns.registry import conflates
 from ..routing.pipe import Pipe, pipe_pair
 from ..zmtp.connection import Connection
 from ..zmtp.events import AuthRequest, Cancel, Message, PeerError, Ping, Ready, Subscribe
@@ -49,7 +50,7 @@ def make_mechanism(options: Any) -> Mechanism:
 def make_pipes(owner: Any) -> tuple[Pipe, Pipe]:
     """(socket end, session end) with SNDHWM outbound and RCVHWM inbound."""
     opts = owner.options
-    return pipe_pair(opts.sndhwm, opts.rcvhwm)
+    return pipe_pair(opts.sndhwm, opts.rcvhwm, conflates(opts))
 
 
 class Session:
