@@ -22,6 +22,7 @@ from typing import Any, Optional
 from .. import constants as C
 from ..constants import ContextOption
 from ..error import ContextTerminated, ZMQError
+from ..patterns.registry import conflates
 from ..reactor.loop import IOThread
 from ..routing.pipe import Pipe, pipe_pair
 from .socket import Socket
@@ -286,10 +287,12 @@ class Context:
             if binder is not None:
                 bopts = binder.options
                 ours, theirs = pipe_pair(
-                    _inproc_hwm(opts.sndhwm, bopts.rcvhwm), _inproc_hwm(bopts.sndhwm, opts.rcvhwm)
+                    _inproc_hwm(opts.sndhwm, bopts.rcvhwm),
+                    _inproc_hwm(bopts.sndhwm, opts.rcvhwm),
+                    conflates(opts) or conflates(bopts),
                 )
             else:
-                ours, theirs = pipe_pair(opts.sndhwm, opts.rcvhwm)
+                ours, theirs = pipe_pair(opts.sndhwm, opts.rcvhwm, conflates(opts))
                 self._inproc_pending.setdefault(name, []).append((sock, theirs))
         endpoint = f"inproc://{name}"
         ours.endpoint = theirs.endpoint = endpoint
