@@ -522,7 +522,7 @@ class Socket:
             if not parts:
                 core = self.core
                 if not core.can_send():
-                    raise ZMQError(errno.EFSM, "Operation cannot be accomplished in current state")
+                    raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
                 if not core.has_out():
                     self._wait_writable(flags)
             parts.append(frame)
@@ -533,6 +533,8 @@ class Socket:
                 msg = parts
             else:
                 msg = [frame]
+            if self._mailbox.pending:
+                self._mailbox.process()  # a PUB never blocks: learn subscriptions here
             if not self.core.send(msg):
                 self._send_blocking(msg, flags)
         if track:
@@ -606,9 +608,11 @@ class Socket:
             else:
                 msg.append(_frame_bytes(part, copy, track))
         core = self.core
+        if self._mailbox.pending:
+            self._mailbox.process()
         if not core.send(msg):
             if not core.can_send():
-                raise ZMQError(errno.EFSM, "Operation cannot be accomplished in current state")
+                raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
             self._send_blocking(msg, flags)
         if track:
             return MessageTracker(*[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer])
