@@ -1,14 +1,31 @@
 """Poller and select (zmq.sugar.poll): wait on purezmq sockets and plain fds.
 
-A purezmq socket is ready when its core says so; its mailbox fd becomes
-readable whenever that may have changed. So one `poll` round checks every
-socket's EVENTS (which runs its pending commands), and only if nothing is
-ready sleeps in the kernel on all mailbox fds plus the plain fds, then looks
-again. No busy waiting: an idle poll(-1) sleeps in ``select.poll``.
+Theory of operation
+-------------------
+A purezmq socket is level-ready when its core says so (EVENTS); its mailbox
+fd becomes readable whenever a command arrives that may change that answer.
+Asking EVENTS runs the pending commands and, when the answer is "not
+ready", arms the pipes' wake-ups (`FairQueue.has_in`, `LoadBalancer.has_out`)
+so the next change is sure to post a command. So a round is:
+
+1. ask EVENTS of every socket whose mailbox fired (all of them the first
+   time): nothing else can change a socket's readiness while this thread is
+   in `poll`;
+2. if something is ready and no plain fd is registered, return at once;
+3. otherwise sleep in ``select.poll`` on every mailbox fd plus the plain fds
+   (no timeout if something is ready: only collect the fds' state), then go
+   back to 1 for the sockets whose mailbox fired.
+
+An idle ``poll(-1)`` therefore sleeps in the kernel: no busy waiting. The
+``select.poll`` object is built once per registration change and reused by
+every later `poll` call (a mailbox fd is fixed for the socket's life).
+Plain fds follow libzmq's zmq_poll: POLLIN/POLLOUT/POLLPRI map across, any
+other revents (HUP, ERR, NVAL) is reported as POLLERR.
 """
 
 from __future__ import annotations
 
+import math
 import select
 import time
 from typing import Any, Optional
@@ -16,123 +33,204 @@ from typing import Any, Optional
 from .. import constants as C
 from .socket import Socket
 
-_ZMQ_TO_OS = ((C.POLLIN, select.POLLIN), (C.POLLOUT, select.POLLOUT), (C.POLLERR, select.POLLERR))
-_OS_IN = select.POLLIN | select.POLLPRI | select.POLLHUP
-_OS_ERR = select.POLLERR | select.POLLNVAL
+_POLLIN = int(C.POLLIN)
+_POLLOUT = int(C.POLLOUT)
+_POLLERR = int(C.POLLERR)
+_POLLPRI = int(C.POLLPRI)
+_OS_KNOWN = select.POLLIN | select.POLLOUT | select.POLLPRI
 
 
 def _os_mask(flags: int) -> int:
     mask = 0
-    for zflag, oflag in _ZMQ_TO_OS:
-        if flags & zflag:
-            mask |= oflag
+    if flags & _POLLIN:
+        mask |= select.POLLIN
+    if flags & _POLLOUT:
+        mask |= select.POLLOUT
+    if flags & _POLLPRI:
+        mask |= select.POLLPRI
     return mask
 
 
 def _zmq_mask(revents: int) -> int:
+    """zmq_poll's view of a plain fd's revents."""
     mask = 0
-    if revents & _OS_IN:
-        mask |= C.POLLIN
+    if revents & select.POLLIN:
+        mask |= _POLLIN
     if revents & select.POLLOUT:
-        mask |= C.POLLOUT
-    if revents & _OS_ERR:
-        mask |= C.POLLERR
+        mask |= _POLLOUT
+    if revents & select.POLLPRI:
+        mask |= _POLLPRI
+    if revents & ~_OS_KNOWN:
+        mask |= _POLLERR
     return mask
 
 
 def _fileno(obj: Any) -> int:
     if isinstance(obj, int):
         return obj
-    return int(obj.fileno())
+    try:
+        fileno = obj.fileno
+    except AttributeError:
+        raise TypeError(f"Cannot poll {obj!r}: not a socket, an int fd or an object with fileno()") from None
+    return int(fileno())
+
+
+class _Plan:
+    """What one registration compiles to; rebuilt only when it changes."""
+
+    __slots__ = ("fd_items", "os_poll", "sockets")
+
+    def __init__(self, registered: list[tuple[Any, int]]) -> None:
+        self.os_poll = select.poll()
+        # purezmq sockets: (socket, flags, mailbox fd)
+        self.sockets: list[tuple[Socket, int, int]] = []
+        # fd -> [(original object, flags)] for plain fds; [] marks a mailbox fd
+        self.fd_items: dict[int, list[tuple[Any, int]]] = {}
+        masks: dict[int, int] = {}
+        for obj, flags in registered:
+            if isinstance(obj, Socket):
+                fd = obj._mailbox.fileno()
+                self.sockets.append((obj, flags, fd))
+                self.fd_items.setdefault(fd, [])
+                masks[fd] = select.POLLIN
+            else:
+                fd = _fileno(obj)
+                self.fd_items.setdefault(fd, []).append((obj, flags))
+                masks[fd] = masks.get(fd, 0) | _os_mask(flags)
+        for fd, mask in masks.items():
+            self.os_poll.register(fd, mask)
 
 
 class Poller:
-    """Poll purezmq sockets, Python sockets and file descriptors together."""
+    """Poll purezmq sockets, Python sockets and file descriptors together.
+
+    The same interface as pyzmq's ``zmq.Poller``: `register`, `modify`,
+    `unregister` and `poll`, which returns ``[(socket, events)]``."""
 
     def __init__(self) -> None:
         self.sockets: list[tuple[Any, int]] = []
         self._map: dict[Any, int] = {}
+        self._plan: Optional[_Plan] = None  # compiled registration; None: stale
 
     def __contains__(self, socket: Any) -> bool:
         return socket in self._map
 
     def register(self, socket: Any, flags: int = C.POLLIN | C.POLLOUT) -> None:
-        """Watch `socket` for `flags`; flags=0 unregisters it."""
+        """Watch `socket` (purezmq Socket, int fd or object with fileno())
+        for `flags` (POLLIN, POLLOUT, POLLERR); flags=0 unregisters it."""
         if not flags:
             if socket in self._map:
                 self.unregister(socket)
             return
+        if not isinstance(socket, Socket):
+            _fileno(socket)  # fail now (TypeError), not at poll time
         if socket in self._map:
-            self.sockets[self._map[socket]] = (socket, flags)
+            self.sockets[self._map[socket]] = (socket, int(flags))
         else:
             self._map[socket] = len(self.sockets)
-            self.sockets.append((socket, flags))
+            self.sockets.append((socket, int(flags)))
+        self._plan = None
 
-    modify = register
+    def modify(self, socket: Any, flags: int = C.POLLIN | C.POLLOUT) -> None:
+        """Change the flags of a registered socket (same as `register`)."""
+        self.register(socket, flags)
 
     def unregister(self, socket: Any) -> None:
+        """Stop watching `socket`; KeyError if it is not registered."""
         idx = self._map.pop(socket)
         self.sockets.pop(idx)
-        for sock, i in list(self._map.items()):
-            if i > idx:
-                self._map[sock] = i - 1
+        for sock, _flags in self.sockets[idx:]:
+            self._map[sock] -= 1
+        self._plan = None
 
     def poll(self, timeout: Optional[float] = None) -> list[tuple[Any, int]]:
-        """Wait up to `timeout` ms (None or negative: forever); returns [(socket, events)]."""
+        """Wait up to `timeout` ms (None or negative: forever) for an event.
+
+        Returns a list of ``(socket, events)`` for every registered socket or
+        fd with one of its events ready (empty on timeout)."""
         if timeout is None or timeout < 0:
             deadline = None
         else:
             deadline = time.monotonic() + timeout / 1000.0
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _Plan(self.sockets)
+        sockets = plan.sockets
+        fd_items = plan.fd_items
+        has_fds = len(sockets) != len(self.sockets)
+        ready: dict[Any, int] = {}  # socket -> events, for the zmq sockets
+        to_check = sockets
+        os_poll = plan.os_poll.poll
         while True:
-            ready: list[tuple[Any, int]] = []
-            os_poll = select.poll()
-            fds: dict[int, tuple[Any, int]] = {}
-            for sock, flags in self.sockets:
-                if isinstance(sock, Socket):
-                    events = sock._events() & flags
-                    if events:
-                        ready.append((sock, events))
-                    else:
-                        fds[sock._mailbox.fileno()] = (sock, 0)
-                        os_poll.register(sock._mailbox.fileno(), select.POLLIN)
+            for sock, flags, _fd in to_check:
+                events = sock._events() & flags
+                if events:
+                    ready[sock] = events
                 else:
-                    fd = _fileno(sock)
-                    fds[fd] = (sock, flags)
-                    os_poll.register(fd, _os_mask(flags))
+                    ready.pop(sock, None)
+            if ready and not has_fds:
+                return [(s, ready[s]) for s, _f, _d in sockets if s in ready]
             if ready:
-                wait_ms: Optional[float] = 0
+                wait_ms: Optional[int] = 0
             elif deadline is None:
                 wait_ms = None
             else:
-                wait_ms = max(0.0, (deadline - time.monotonic()) * 1000.0)
-            results = os_poll.poll(None if wait_ms is None else int(wait_ms + 0.999))
-            woke_zmq = False
+                wait_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000.0))
+            results = os_poll(wait_ms)
+            fired: set[int] = set()
+            fd_ready: list[tuple[Any, int]] = []
             for fd, revents in results:
-                sock, flags = fds[fd]
-                if not flags:
-                    woke_zmq = True
+                items = fd_items.get(fd)
+                if items is None:
                     continue
-                events = _zmq_mask(revents) & (flags | C.POLLERR)
-                if events:
-                    ready.append((sock, events))
-            if ready:
-                return ready
-            if woke_zmq:
+                if not items:
+                    fired.add(fd)  # a mailbox: recheck its socket
+                    continue
+                zevents = _zmq_mask(revents)
+                for obj, flags in items:
+                    events = zevents & (flags | _POLLERR)
+                    if events:
+                        fd_ready.append((obj, events))
+            if ready or fd_ready:
+                # Report in registration order, as zmq_poll does.
+                got = dict(fd_ready)
+                got.update(ready)
+                return [(obj, got[obj]) for obj, _flags in self.sockets if obj in got]
+            if fired:
+                to_check = [entry for entry in sockets if entry[2] in fired]
                 continue
             if deadline is not None and time.monotonic() >= deadline:
                 return []
+            to_check = []
 
 
-def select_(rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: Optional[float] = None) -> tuple[list[Any], list[Any], list[Any]]:
-    """zmq.select: like select.select, for purezmq sockets too; timeout in seconds."""
+def select_(
+    rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: Optional[float] = None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """zmq.select: like `select.select`, for purezmq sockets too.
+
+    Parameters
+    ----------
+    rlist, wlist, xlist : lists of sockets or fds
+        Watched for readability, writability and errors.
+    timeout : float, optional
+        Seconds to wait; None (or negative) waits forever.
+
+    Returns
+    -------
+    (rlist, wlist, xlist) : the ready subsets of each list.
+    """
     poller = Poller()
-    for sock in rlist:
-        poller.register(sock, C.POLLIN)
-    for sock in wlist:
-        flags = C.POLLOUT | (C.POLLIN if sock in poller else 0)
-        poller.register(sock, flags)
-    for sock in xlist:
-        poller.register(sock, C.POLLERR | (dict(poller.sockets).get(sock, 0)))
+    flags: dict[Any, int] = {}
+    order: list[Any] = []
+    for group, flag in ((rlist, C.POLLIN), (wlist, C.POLLOUT), (xlist, C.POLLERR)):
+        for sock in group:
+            if sock not in flags:
+                order.append(sock)
+                flags[sock] = 0
+            flags[sock] |= int(flag)
+    for sock in order:
+        poller.register(sock, flags[sock])
     ms = None if timeout is None or timeout < 0 else timeout * 1000.0
     ready = dict(poller.poll(ms))
     return (
