@@ -35,6 +35,7 @@ class ZapClient:
         if self.pipe is None or self._binder is not binder or self.pipe.terminated:
             ours, theirs = pipe_pair(0, 0)
             ours.bind(self, self.loop.post)
+            ours.check_read()  # arm the wake-up for the first reply
             theirs.peer_identity = b""
             theirs.endpoint = ours.endpoint = "inproc://" + ZAP_ENDPOINT
             self.pipe = ours
