@@ -1,0 +1,226 @@
+"""PUB/SUB/XPUB/XSUB between purezmq sockets over tcp, ipc and inproc."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Callable
+
+import pytest
+
+import purezmq as zmq
+from conftest import make_socket
+
+TRANSPORTS = ["tcp", "ipc", "inproc"]
+
+
+@pytest.fixture
+def new(ctx: Any) -> Any:
+    """Socket factory; closes what it made before the context goes."""
+    made: list[Any] = []
+
+    def factory(kind: int) -> Any:
+        sock = make_socket(ctx, kind)
+        made.append(sock)
+        return sock
+
+    yield factory
+    for sock in made:
+        sock.close(linger=0)
+
+
+def bind(sock: Any, transport: str, ipc_dir: str, name: str = "ps") -> str:
+    if transport == "tcp":
+        port = sock.bind_to_random_port("tcp://127.0.0.1")
+        return f"tcp://127.0.0.1:{port}"
+    if transport == "ipc":
+        addr = "ipc://" + os.path.join(ipc_dir, name)
+    else:
+        addr = f"inproc://{name}-{id(sock)}"
+    sock.bind(addr)
+    return addr
+
+
+def until(pub_send: Callable[[], Any], sub: Any, timeout: float = 5.0) -> list[bytes]:
+    """Publish until the subscriber gets something (the slow joiner)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pub_send()
+        if sub.poll(20):
+            return sub.recv_multipart()  # type: ignore[no-any-return]
+    raise AssertionError("subscription never propagated")
+
+
+def drain(sock: Any, wait_ms: int = 50) -> list[list[bytes]]:
+    out = []
+    while sock.poll(wait_ms):
+        out.append(sock.recv_multipart())
+    return out
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_pub_sub_prefix_filter_and_unsubscribe(new: Any, ipc_dir: str, transport: str) -> None:
+    pub = new(zmq.PUB)
+    sub = new(zmq.SUB)
+    addr = bind(pub, transport, ipc_dir)
+    sub.connect(addr)
+    sub.subscribe(b"news")
+    sub.setsockopt_string(zmq.SUBSCRIBE, "wea")
+    until(lambda: pub.send_multipart([b"news", b"warmup"]), sub)
+    drain(sub, 20)
+    for topic in (b"new", b"news", b"newsflash", b"weather", b"sport"):
+        pub.send_multipart([topic, b"body"])
+    got = [m[0] for m in drain(sub)]
+    assert got == [b"news", b"newsflash", b"weather"]
+    sub.unsubscribe("news")
+    # the cancel reaches the publisher eventually: then only weather arrives
+    deadline = time.monotonic() + 5
+    while True:
+        pub.send(b"news")
+        pub.send(b"weather")
+        got = [m[0] for m in drain(sub, 20)]
+        if got and all(t == b"weather" for t in got):
+            break
+        assert time.monotonic() < deadline
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_two_subscribers_with_different_topics(new: Any, ipc_dir: str, transport: str) -> None:
+    pub = new(zmq.PUB)
+    addr = bind(pub, transport, ipc_dir)
+    subs = []
+    for topic in (b"a", b"b"):
+        s = new(zmq.SUB)
+        s.connect(addr)
+        s.subscribe(topic)
+        subs.append(s)
+    for s, topic in zip(subs, (b"a", b"b")):
+        until(lambda t=topic: pub.send(t + b"-warm"), s)  # type: ignore[misc]
+    for s in subs:
+        drain(s, 20)
+    for i in range(20):
+        pub.send(b"a%d" % i)
+        pub.send(b"b%d" % i)
+    a_got = [m[0] for m in drain(subs[0])]
+    b_got = [m[0] for m in drain(subs[1])]
+    assert a_got == [b"a%d" % i for i in range(20)]
+    assert b_got == [b"b%d" % i for i in range(20)]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_slow_subscriber_is_dropped_at_hwm_publisher_never_blocks(
+    new: Any, ipc_dir: str, transport: str
+) -> None:
+    pub = new(zmq.PUB)
+    pub.sndhwm = 20
+    sub = new(zmq.SUB)
+    sub.rcvhwm = 20
+    addr = bind(pub, transport, ipc_dir)
+    sub.connect(addr)
+    sub.subscribe(b"")
+    until(lambda: pub.send(b"warm"), sub)
+    pub.sndtimeo = 0  # any blocking would raise Again
+    n = 20000
+    t = time.monotonic()
+    for i in range(n):
+        pub.send(b"%d" % i)
+    assert time.monotonic() - t < 20
+    got = drain(sub, 100)
+    assert 0 < len(got) < n
+    assert [int(m[0]) for m in got if m[0] != b"warm"] == sorted(int(m[0]) for m in got if m[0] != b"warm")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_xpub_xsub_subscription_flow(new: Any, ipc_dir: str, transport: str) -> None:
+    xpub = new(zmq.XPUB)
+    xsub = new(zmq.XSUB)
+    addr = bind(xpub, transport, ipc_dir)
+    xsub.connect(addr)
+    xsub.send(b"\x01topic")
+    assert xpub.recv() == b"\x01topic"
+    xpub.send_multipart([b"topic", b"data"])
+    xpub.send_multipart([b"other", b"data"])
+    assert xsub.recv_multipart() == [b"topic", b"data"]
+    xsub.send_multipart([b"upstream", b"message"])
+    assert xpub.recv_multipart() == [b"upstream", b"message"]
+    xsub.send(b"\x00topic")
+    assert xpub.recv() == b"\x00topic"
+    assert not xsub.poll(50)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_xpub_sees_unsubscriptions_when_a_subscriber_leaves(new: Any, ipc_dir: str, transport: str) -> None:
+    xpub = new(zmq.XPUB)
+    addr = bind(xpub, transport, ipc_dir)
+    sub = new(zmq.SUB)
+    sub.connect(addr)
+    sub.subscribe(b"gone")
+    assert xpub.recv() == b"\x01gone"
+    sub.close()
+    assert xpub.recv() == b"\x00gone"
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_subscriptions_replayed_after_reconnect(new: Any, ipc_dir: str, transport: str) -> None:
+    pub = new(zmq.XPUB)
+    addr = bind(pub, transport, ipc_dir)
+    sub = new(zmq.SUB)
+    sub.setsockopt(zmq.RECONNECT_IVL, 20)
+    sub.connect(addr)
+    sub.subscribe(b"x")
+    sub.subscribe(b"y")
+    assert sorted(pub.recv() for _ in range(2)) == [b"\x01x", b"\x01y"]
+    pub.close()
+    pub = new(zmq.XPUB)
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            pub.bind(addr)
+            break
+        except zmq.ZMQError:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    # As in libzmq, the replay runs on the SUB's thread: it must be in a call.
+    got: list[bytes] = []
+    deadline = time.monotonic() + 5
+    while len(got) < 2:
+        assert time.monotonic() < deadline
+        sub.poll(10)
+        while pub.poll(0):
+            got.append(pub.recv())
+    assert sorted(got) == [b"\x01x", b"\x01y"]
+    pub.send(b"x1")
+    assert sub.recv() == b"x1"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_conflate_keeps_the_last_message(new: Any, ipc_dir: str, transport: str) -> None:
+    pub = new(zmq.PUB)
+    sub = new(zmq.SUB)
+    sub.conflate = 1
+    addr = bind(pub, transport, ipc_dir)
+    sub.connect(addr)
+    sub.subscribe(b"")
+    until(lambda: pub.send(b"warm"), sub)
+    for i in range(100):
+        pub.send(b"%d" % i)
+    time.sleep(0.2)
+    got = [m[0] for m in drain(sub, 50)]
+    assert got[-1] == b"99" and len(got) <= 2
+
+
+def test_many_topics(new: Any, ipc_dir: str) -> None:
+    pub = new(zmq.PUB)
+    sub = new(zmq.SUB)
+    addr = bind(pub, "tcp", ipc_dir)
+    sub.connect(addr)
+    topics = [b"t%04d/" % i for i in range(0, 2000, 2)]  # even ones only
+    for t in topics:
+        sub.subscribe(t)
+    until(lambda: pub.send(topics[-1] + b"warm"), sub)
+    drain(sub, 20)
+    for i in range(2000):
+        pub.send(b"t%04d/x" % i)
+    got = [m[0] for m in drain(sub, 100)]
+    assert got == [t + b"x" for t in topics]
+    assert sub.getsockopt(zmq.TOPICS_COUNT) == 1000
