@@ -149,8 +149,8 @@ class Session:
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
         self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
-        if self.owner.closed:
-            self.finish()  # the socket closed during the handshake
+        if self.owner.closed and self.pipe is None:
+            self.finish()  # the socket closed during the handshake: no pipe to serve
             return
         if self.pipe is None:
             sock_end = self.create_pipe()
