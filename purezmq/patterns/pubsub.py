@@ -20,7 +20,8 @@ the core drains it, so a PUB that only ever sends still learns about its
 subscribers as soon as its mailbox is processed. XPUB queues a
 ``\\x01topic``/``\\x00topic`` message for the application when a prefix
 gets its first subscriber or loses its last one (XPUB_VERBOSE: every
-subscribe; XPUB_VERBOSER: every unsubscribe too), and on pipe termination
+subscribe; XPUB_VERBOSER: every unsubscribe too; like libzmq, also a cancel
+for a prefix the pipe never subscribed), and on pipe termination
 for every prefix nobody wants any more. Data messages coming upstream from
 an XSUB are handed to the XPUB application too (PUB drops them).
 
@@ -176,7 +177,11 @@ class XPub(SocketCore):
         elif subscribe:
             notify = self._subs.add(topic, pipe) or self._verbose_subs
         else:
-            notify = self._subs.rm(topic, pipe) or self._verbose_unsubs
+            # libzmq reports a cancel unless other pipes still hold the
+            # prefix: a cancel for a prefix this pipe never had is reported too.
+            subs = self._subs
+            known = pipe in subs.pipes(topic)
+            notify = subs.rm(topic, pipe) or not known or self._verbose_unsubs
         if notify and self._deliver:
             self._pending.append(([(b"\x01" if subscribe else b"\x00") + topic], pipe))
 

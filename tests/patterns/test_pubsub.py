@@ -164,8 +164,8 @@ def test_xpub_delivers_first_subscribe_and_last_cancel() -> None:
     assert recv_all(pub) == []
     b.send(Cancel(b"t"))
     assert recv_all(pub) == [[b"\x00t"]]
-    b.send(Cancel(b"never"))
-    assert recv_all(pub) == []
+    b.send(Cancel(b"never"))  # libzmq 4.3.5 reports an unknown cancel too
+    assert recv_all(pub) == [[b"\x00never"]]
 
 
 @pytest.mark.parametrize("option", [zmq.XPUB_VERBOSE, zmq.XPUB_VERBOSER])
