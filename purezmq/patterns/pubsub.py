@@ -188,6 +188,18 @@ class XPub(SocketCore):
     # -- messages --------------------------------------------------------------
 
     def send(self, msg: Msg) -> bool:
+        if self._lossy and not self._send_last_pipe and not self.options.invert_matching:
+            # Fast path: walk the trie, write to each match; a full pipe just
+            # misses the message (its failed write arms write_activated).
+            hits: list[Pipe] = []
+            self._subs.match(msg[0], hits.append)
+            for pipe in hits:
+                pipe.write(msg)
+            return True
+        return self._send_matching(msg)
+
+    def _send_matching(self, msg: Msg) -> bool:
+        """NODROP, INVERT_MATCHING, MANUAL_LAST_VALUE: through the Distributor."""
         dist = self._dist
         dist.unmatch()
         if self._send_last_pipe and self._last_pipe is not None:
@@ -392,6 +404,8 @@ class Sub(XSub):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._stash: Optional[Msg] = None  # a matching message found by has_in
+        self._fq_recv = self._fq.recv
+        self._check: Callable[[Any], bool] = self._subs.check
 
     send = SocketCore.send  # ENOTSUP
 
@@ -403,17 +417,16 @@ class Sub(XSub):
         if msg is not None:
             self._stash = None
             return msg
-        recv = self._fq.recv
-        check: Callable[[Any], bool] = self._subs.check
+        recv = self._fq_recv
+        check = self._check
+        msg = recv()
         if self.options.invert_matching:
-            while True:
+            while msg is not None and check(msg[0]):
                 msg = recv()
-                if msg is None or not check(msg[0]):
-                    return msg
-        while True:
+            return msg
+        while msg is not None and not check(msg[0]):
             msg = recv()
-            if msg is None or check(msg[0]):
-                return msg
+        return msg
 
     def has_in(self) -> bool:
         """True only for a message that matches (kept for the next `recv`)."""
