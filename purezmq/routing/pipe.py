@@ -116,11 +116,10 @@ class Pipe:
     def bind(self, sink: PipeSink, post: Post) -> None:
         """Attach the owner that will receive this end's notifications.
 
-        A peer that closed before we were bound is reported now."""
+        A peer that closed before we were bound told nobody: the owner checks
+        `in_closed` after attaching and calls `deliver_terminated` itself."""
         self.sink = sink
         self.post = post
-        if self._in.closed:
-            self._notify_terminated()
 
     # -- reading ---------------------------------------------------------
 
@@ -271,9 +270,9 @@ class Pipe:
     def _notify_terminated(self) -> None:
         sink = self.sink
         if sink is not None:
-            self.post(self._deliver_terminated)
+            self.post(self.deliver_terminated)
 
-    def _deliver_terminated(self) -> None:
+    def deliver_terminated(self) -> None:
         if self.terminated:
             return
         self.terminated = True

@@ -257,6 +257,10 @@ class Socket:
             return
         pipe.bind(self.core, self.post)
         self.core.attach(pipe)
+        if pipe.in_closed():
+            # The peer left before we heard of the pipe: take the news now, so
+            # the pipe is not routed to (or counted as a duplicate id) meanwhile.
+            pipe.deliver_terminated()
 
     def session_started(self, session: Any) -> None:
         with self._lock:

@@ -216,7 +216,7 @@ def test_terminate_parked_pipe_whose_wakeup_is_late() -> None:
     p1.write([b"1"])
     p1.write([b"2"])
     p1.close()
-    assert [fn.__name__ for fn, _ in queued] == ["read_activated", "_deliver_terminated"]
+    assert [fn.__name__ for fn, _ in queued] == ["read_activated", "deliver_terminated"]
     queued[1][0]()  # run the termination first
     assert o.fq.active_count == 1
     queued[0][0](*queued[0][1])  # then the stale wake-up
