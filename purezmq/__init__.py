@@ -22,6 +22,7 @@ from .error import (
     zmq_errno,
 )
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
+from .sugar.proxy import device, proxy, proxy_steerable
 
 __version__ = "0.1.0"
 VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH = 4, 3, 5  # the libzmq behaviour we follow
@@ -57,6 +58,15 @@ def has(capability: str) -> bool:
     return capability in ("ipc",)
 
 
+def __getattr__(name: str) -> object:
+    # ``purezmq.devices`` is imported on first use: it pulls in multiprocessing.
+    if name == "devices":
+        import importlib
+
+        return importlib.import_module(".devices", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def get_includes() -> list[str]:
     return []
 
@@ -81,7 +91,10 @@ __all__ = [
     "ZMQError",
     "ZMQVersionError",
     "constants",
+    "device",
     "has",
+    "proxy",
+    "proxy_steerable",
     "pyzmq_version",
     "pyzmq_version_info",
     "select",

@@ -1,0 +1,355 @@
+"""proxy, proxy_steerable and device (zmq.proxy; libzmq src/proxy.cpp).
+
+Theory of operation
+-------------------
+A proxy shuttles whole messages between two sockets until the context ends.
+It runs on the thread that owns both sockets and talks to their cores
+directly (``core.recv`` / ``core.send`` / ``core.has_out``), so a message is
+moved as the one list object the pipes already carry: no frame-by-frame
+round trip through the sugar API, no copy.
+
+Each direction is a *leg* (frontend -> backend, backend -> frontend). One
+pass of the loop runs every leg for a burst of up to `_BURST` messages:
+
+    while the destination can take a message (core.has_out):
+        msg = source core.recv()            # None: source empty, stop
+        count it, copy it to the tap (capture / monitor socket)
+        destination core.send(msg)
+
+Backpressure (INTEROP.md #18): the destination is asked *before* a message is
+taken from the source, so a full destination leaves the message in the
+source's pipe, where the source's own HWM pushes back on its peers (a TCP
+peer's engine stops reading). Nothing is ever buffered here, and a message is
+always moved whole. This is stricter than libzmq 4.3.5, which checks POLLOUT
+once per burst of 1000 and then blocks in the send.
+
+Sleeping: a leg stops either on an empty source (whose failed ``recv`` armed
+that pipe's read wake-up) or on a full destination (whose ``has_out`` armed
+the write wake-up). Either wake-up lands in the owning socket's mailbox, so
+when no leg can make progress the loop sleeps in ``poll`` on the mailbox fds
+of every socket involved, then runs what arrived and tries again. ``Context
+.term()`` posts to every mailbox too: the loop wakes, finds the socket
+terminated and raises `ContextTerminated`, as pyzmq's proxy does.
+
+Control (``proxy_steerable``): a command is one frame. PAUSE stops the legs
+(the loop then sleeps, it does not spin), RESUME restarts them, TERMINATE
+makes the call return 0, STATISTICS replies with the eight counters. A REP
+control socket gets an empty reply to every other command. These are the
+documented semantics (zmq_proxy_steerable(3)); libzmq 4.3.5 itself has PAUSE
+and RESUME swapped and replies on any socket type (INTEROP.md #13).
+
+Counters follow libzmq: *frames* and bytes, received and sent, per side, in
+the order frontend-recv, frontend-sent, backend-recv, backend-sent, each as a
+(count, bytes) pair; STATISTICS encodes them as native-endian uint64 frames.
+"""
+
+from __future__ import annotations
+
+import select
+import struct
+from typing import Any, Optional
+
+from .. import constants as C
+from .socket import Socket
+
+__all__ = ["proxy", "proxy_steerable", "device", "ProxyStatistics"]
+
+_BURST = 1024  # messages per leg per pass: keeps legs and control fair
+_U64 = struct.Struct("=Q")
+_EMPTY, _BLOCKED, _MORE = 0, 1, 2  # how a leg's burst ended
+_IDLE_CHECK_MS = 1000  # an idle relay re-checks its sockets this often
+
+
+class ProxyStatistics:
+    """The eight counters of a running proxy, in libzmq's STATISTICS order.
+
+    ``frontend_recv_msgs``... are frames ("message parts"), as libzmq counts.
+    Read them from any thread; the proxy's thread updates them once per burst.
+    """
+
+    __slots__ = ("values",)
+
+    NAMES = (
+        "frontend_recv_msgs",
+        "frontend_recv_bytes",
+        "frontend_sent_msgs",
+        "frontend_sent_bytes",
+        "backend_recv_msgs",
+        "backend_recv_bytes",
+        "backend_sent_msgs",
+        "backend_sent_bytes",
+    )
+
+    def __init__(self) -> None:
+        self.values = [0] * 8
+
+    def frames(self) -> list[bytes]:
+        """The STATISTICS reply: 8 frames of native-endian uint64."""
+        return [_U64.pack(v & 0xFFFFFFFFFFFFFFFF) for v in self.values]
+
+    @classmethod
+    def parse(cls, frames: list[bytes]) -> dict[str, int]:
+        """Decode a STATISTICS reply (from purezmq or libzmq) into a dict."""
+        if len(frames) != 8 or any(len(f) != 8 for f in frames):
+            raise ValueError("a STATISTICS reply is 8 frames of 8 bytes")
+        return {name: _U64.unpack(bytes(f))[0] for name, f in zip(cls.NAMES, frames)}
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(zip(self.NAMES, self.values))
+
+    def __repr__(self) -> str:
+        v = self.values
+        return (
+            f"<ProxyStatistics frontend in {v[0]}/{v[1]}B out {v[2]}/{v[3]}B,"
+            f" backend in {v[4]}/{v[5]}B out {v[6]}/{v[7]}B>"
+        )
+
+
+class _Leg:
+    """One direction: messages from `src` to `dst`, copied to a tap."""
+
+    __slots__ = ("src", "dst", "recv_at", "sent_at", "prefix", "swap_ids")
+
+    def __init__(self, src: Socket, dst: Socket, recv_at: int, sent_at: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.recv_at = recv_at  # index of (count, bytes) in the statistics
+        self.sent_at = sent_at
+        self.prefix: Optional[bytes] = None  # monitored_queue: tap frame 0
+        self.swap_ids = False  # monitored_queue ROUTER-ROUTER: swap frames 0 and 1
+
+
+def _check_socket(name: str, sock: Any) -> Socket:
+    if not isinstance(sock, Socket):
+        raise TypeError(f"{name} must be a purezmq Socket, not {type(sock).__name__}")
+    sock._check_open()
+    return sock
+
+
+class _Relay:
+    """The loop shared by proxy, proxy_steerable, device and monitored_queue."""
+
+    def __init__(
+        self,
+        frontend: Socket,
+        backend: Socket,
+        tap: Optional[Socket] = None,
+        control: Optional[Socket] = None,
+        stats: Optional[ProxyStatistics] = None,
+    ) -> None:
+        self.frontend = _check_socket("frontend", frontend)
+        self.backend = _check_socket("backend", backend)
+        self.tap = None if tap is None else _check_socket("capture", tap)
+        self.control = None if control is None else _check_socket("control", control)
+        self.stats = stats if stats is not None else ProxyStatistics()
+        self.legs = [_Leg(frontend, backend, 0, 6)]
+        if backend is not frontend:  # a device may serve both sides with one socket
+            self.legs.append(_Leg(backend, frontend, 4, 2))
+        self.paused = False
+        self.sockets: list[Socket] = []
+        for sock in (frontend, backend, tap, control):
+            if sock is not None and sock not in self.sockets:
+                self.sockets.append(sock)
+
+    # -- the loop ---------------------------------------------------------------
+
+    def run(self) -> int:
+        """Relay until TERMINATE (returns 0) or the context ends (raises)."""
+        sockets = self.sockets
+        mailboxes = [s._mailbox for s in sockets]
+        poller = select.poll()
+        for mb in mailboxes:
+            poller.register(mb.fileno(), select.POLLIN)
+        for leg in self.legs:
+            self._take_partial(leg)
+        legs = self.legs
+        control = self.control
+        pump = self._pump
+        while True:
+            for mb in mailboxes:
+                mb.process()
+            for s in sockets:
+                if s._closed or s._terminated:
+                    s._check_open()  # raises ContextTerminated or ENOTSOCK
+            busy = False
+            if control is not None and self._handle_control():
+                return 0
+            if not self.paused:
+                for leg in legs:
+                    if pump(leg) == _MORE:
+                        busy = True
+            if busy:
+                continue
+            if any(mb.pending for mb in mailboxes):
+                continue
+            # Sleep until a mailbox is signalled. The timeout is only a safety
+            # net: a socket closed by another thread (Context.destroy, which
+            # pyzmq documents as unsafe) closes its fd without waking us.
+            poller.poll(_IDLE_CHECK_MS)
+
+    def _pump(self, leg: _Leg) -> int:
+        """Move up to _BURST whole messages along one leg."""
+        src_recv = leg.src.core.recv
+        dst = leg.dst
+        dst_core = dst.core
+        has_out = dst_core.has_out
+        send = dst_core.send
+        tap = self.tap
+        prefix = leg.prefix
+        swap = leg.swap_ids
+        frames = nbytes = n = 0
+        status = _MORE
+        try:
+            while n < _BURST:
+                if not has_out():
+                    status = _BLOCKED
+                    break
+                msg = src_recv()
+                if msg is None:
+                    status = _EMPTY
+                    break
+                n += 1
+                frames += len(msg)
+                for f in msg:
+                    nbytes += len(f)
+                if swap and len(msg) > 1:
+                    msg = [msg[1], msg[0], *msg[2:]]
+                if tap is not None:
+                    self._tap_send(msg if prefix is None else [prefix, *msg])
+                if not send(msg):
+                    dst.send_multipart(msg)  # has_out lied (e.g. a REQ/REP state): block as libzmq
+        finally:
+            if n:
+                values = self.stats.values
+                i = leg.recv_at
+                values[i] += frames
+                values[i + 1] += nbytes
+                i = leg.sent_at
+                values[i] += frames
+                values[i + 1] += nbytes
+        return status
+
+    def _tap_send(self, msg: list[Any]) -> None:
+        tap = self.tap
+        assert tap is not None
+        copy = list(msg)  # the destination keeps the original list
+        if not tap.core.send(copy):
+            tap.send_multipart(copy)  # a PUSH/DEALER tap blocks like libzmq's capture
+
+    @staticmethod
+    def _take_partial(leg: _Leg) -> None:
+        """Frames of a message the caller had started reading go out first."""
+        src = leg.src
+        pending = src._recv_msg
+        if pending is not None:
+            rest = list(pending[src._recv_index :])
+            src._recv_msg = None
+            src._rcvmore = 0
+            leg.dst.send_multipart(rest)
+
+    # -- control ----------------------------------------------------------------
+
+    def _handle_control(self) -> bool:
+        """Run every queued command; True on TERMINATE."""
+        control = self.control
+        assert control is not None
+        recv = control.core.recv
+        while True:
+            msg = recv()
+            if msg is None:
+                return False
+            command = bytes(msg[0]) if len(msg) == 1 else b""
+            if command == b"STATISTICS":
+                control.send_multipart(self.stats.frames())
+                continue
+            if command == b"PAUSE":
+                self.paused = True
+            elif command == b"RESUME":
+                self.paused = False
+            if control.socket_type == C.REP:
+                control.send(b"")  # REP must answer every request
+            if command == b"TERMINATE":
+                return True
+
+
+def proxy(frontend: Socket, backend: Socket, capture: Optional[Socket] = None) -> int:
+    """Relay messages between `frontend` and `backend` until the context ends.
+
+    Both sides are relayed (requests and replies, data and subscriptions) as
+    whole multipart messages, honouring each side's HWM. Typical pairs are
+    ROUTER/DEALER (a queue), XSUB/XPUB (a forwarder), PULL/PUSH (a streamer).
+
+    Parameters
+    ----------
+    frontend : Socket
+        The socket for incoming traffic.
+    backend : Socket
+        The socket for outgoing traffic.
+    capture : Socket, optional
+        Every message relayed either way is also sent here.
+
+    Raises
+    ------
+    ContextTerminated
+        When the sockets' context is terminated: the normal way to stop.
+    """
+    return _Relay(frontend, backend, capture).run()
+
+
+def proxy_steerable(
+    frontend: Socket,
+    backend: Socket,
+    capture: Optional[Socket] = None,
+    control: Optional[Socket] = None,
+) -> int:
+    """`proxy` with a control socket (REP or PAIR) that steers it.
+
+    Commands (single frames): ``PAUSE`` stops relaying, ``RESUME`` restarts
+    it, ``TERMINATE`` makes this call return 0, ``STATISTICS`` replies with 8
+    frames of native-endian uint64 (frames and bytes received and sent by the
+    frontend, then by the backend). A REP control socket gets an empty reply
+    to every other command.
+
+    Parameters
+    ----------
+    frontend, backend, capture : Socket
+        As for `proxy`.
+    control : Socket, optional
+        The socket commands arrive on; None makes this `proxy`.
+    """
+    return _Relay(frontend, backend, capture, control).run()
+
+
+def device(device_type: int, frontend: Socket, backend: Socket) -> int:
+    """Deprecated alias of `proxy` (zmq.device): QUEUE, FORWARDER, STREAMER.
+
+    `device_type` is accepted for compatibility and otherwise ignored, as in
+    pyzmq and libzmq. `frontend` and `backend` may be the same socket, which
+    echoes everything it receives back to its peers.
+    """
+    return proxy(frontend, backend)
+
+
+def run_relay(
+    frontend: Socket,
+    backend: Socket,
+    capture: Optional[Socket] = None,
+    control: Optional[Socket] = None,
+    stats: Optional[ProxyStatistics] = None,
+    prefixes: Optional[tuple[bytes, bytes]] = None,
+    swap_ids: bool = False,
+) -> int:
+    """The loop with every knob (used by monitored_queue and the CLI runner).
+
+    `prefixes` makes the tap a monitor: frame 0 of each copy says which side
+    the message came from. `swap_ids` swaps the first two frames (ROUTER to
+    ROUTER). `stats` lets another thread read the counters while it runs.
+    """
+    relay = _Relay(frontend, backend, capture, control, stats)
+    if prefixes is not None:
+        for leg, prefix in zip(relay.legs, prefixes):
+            leg.prefix = bytes(prefix)
+    if swap_ids:
+        for leg in relay.legs:
+            leg.swap_ids = True
+    return relay.run()
