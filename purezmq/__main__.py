@@ -1,16 +1,22 @@
-"""``python -m purezmq``: a self-contained demo, and later the device runner.
+"""``python -m purezmq``: a self-contained demo, and the device runner.
 
     python -m purezmq demo      broker + workers + clients over tcp, and a
                                 purezmq <-> libzmq exchange when pyzmq exists
+    python -m purezmq device    run a QUEUE, FORWARDER or STREAMER device in
+                                the foreground (no libzmq needed), e.g.
+        python -m purezmq device queue --in-bind tcp://*:5555 --out-bind tcp://*:5556
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import select
+import signal
 import sys
 import threading
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import purezmq as zmq
 
@@ -133,6 +139,218 @@ def _libzmq_exchange() -> None:
         pctx.destroy(0)
 
 
+# ---------------------------------------------------------------------------
+# python -m purezmq device ...
+# ---------------------------------------------------------------------------
+
+# device -> (default in type, default out type, allowed in types, allowed out types)
+_DEVICES: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
+    "queue": ("ROUTER", "DEALER", ("ROUTER", "DEALER", "PAIR"), ("DEALER", "ROUTER", "PAIR")),
+    "forwarder": ("XSUB", "XPUB", ("XSUB", "SUB"), ("XPUB", "PUB")),
+    "streamer": (
+        "PULL",
+        "PUSH",
+        ("PULL", "DEALER", "PAIR", "SUB", "XSUB"),
+        ("PUSH", "DEALER", "PAIR", "PUB", "XPUB"),
+    ),
+}
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _device_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "device",
+        help="run a queue, forwarder or streamer device in the foreground",
+        description="Relay messages between two sockets until SIGINT/SIGTERM (exit code 0) "
+        "or a TERMINATE command on the control socket. Endpoints: tcp://host:port "
+        "(port 0 or * picks a free port), ipc://path, inproc://name.",
+    )
+    p.add_argument(
+        "kind",
+        choices=sorted(_DEVICES),
+        help="queue: ROUTER/DEALER; forwarder: XSUB/XPUB; streamer: PULL/PUSH",
+    )
+    for side in ("in", "out"):
+        p.add_argument(f"--{side}-bind", action="append", default=[], metavar="ENDPOINT",
+                       help=f"bind the {side} socket (repeatable)")
+        p.add_argument(f"--{side}-connect", action="append", default=[], metavar="ENDPOINT",
+                       help=f"connect the {side} socket (repeatable)")
+        p.add_argument(f"--{side}-type", metavar="TYPE",
+                       help=f"{side} socket type (default: per device)")
+    p.add_argument("--capture", metavar="ENDPOINT",
+                   help="bind a PUB that gets a copy of every message")
+    p.add_argument("--control", metavar="ENDPOINT",
+                   help="bind a control socket: PAUSE, RESUME, TERMINATE, STATISTICS")
+    p.add_argument("--control-type", default="REP", choices=("REP", "PAIR", "rep", "pair"),
+                   help="control socket type (default REP: every command gets a reply)")
+    p.add_argument("--stats-interval", type=float, default=0.0, metavar="SECONDS",
+                   help="print the counters every SECONDS (default: only at exit)")
+    p.add_argument("--hwm", type=int, default=None,
+                   help="SNDHWM and RCVHWM of both sides (default 1000)")
+    p.add_argument("--linger", type=int, default=1000, metavar="MS",
+                   help="how long queued messages may delay shutdown (default 1000 ms)")
+
+
+def _socket_type(name: str, role: str, allowed: Sequence[str], kind: str) -> int:
+    from .patterns.registry import CORES
+
+    upper = name.upper()
+    try:
+        value = zmq.SocketType[upper]
+    except KeyError:
+        raise _UsageError(f"--{role}-type {name}: no such socket type") from None
+    if upper not in allowed:
+        verb = "receive from" if role == "in" else "send to"
+        raise _UsageError(
+            f"--{role}-type {upper} is not compatible with a {kind}: it must {verb} its peers "
+            f"as the {role} side; use one of {', '.join(allowed)}"
+        )
+    if int(value) not in CORES:
+        raise _UsageError(f"--{role}-type {upper}: this purezmq has no {upper} socket yet")
+    return int(value)
+
+
+def _check_endpoint(option: str, endpoint: str, connect: bool) -> None:
+    from .reactor.endpoint import parse
+
+    try:
+        ep = parse(endpoint)
+    except (zmq.ZMQError, TypeError) as exc:
+        raise _UsageError(f"{option} {endpoint!r}: {exc}") from None
+    if connect and ep.transport == "tcp" and (ep.host == "*" or ep.port == 0):
+        raise _UsageError(f"{option} {endpoint!r}: cannot connect to a wildcard host or port")
+
+
+def _format_stats(stats: Any) -> str:
+    v = stats.values
+    return (f"frontend in {v[0]} frames/{v[1]} B, out {v[2]} frames/{v[3]} B; "
+            f"backend in {v[4]} frames/{v[5]} B, out {v[6]} frames/{v[7]} B")
+
+
+def run_device(args: Any, out: Callable[[str], None] = print) -> int:
+    """Set up the sockets, relay on a worker thread, wait for a signal or TERMINATE."""
+    from .sugar.proxy import ProxyStatistics, run_relay
+
+    kind = args.kind
+    default_in, default_out, allowed_in, allowed_out = _DEVICES[kind]
+    in_type = _socket_type(args.in_type or default_in, "in", allowed_in, kind)
+    out_type = _socket_type(args.out_type or default_out, "out", allowed_out, kind)
+    if in_type == out_type == zmq.ROUTER:
+        raise _UsageError(
+            "ROUTER on both sides needs a broker that swaps routing ids, not a queue device"
+        )
+    if not (args.in_bind or args.in_connect):
+        raise _UsageError("the in socket needs at least one --in-bind or --in-connect")
+    if not (args.out_bind or args.out_connect):
+        raise _UsageError("the out socket needs at least one --out-bind or --out-connect")
+    for side in ("in", "out"):
+        for ep in getattr(args, f"{side}_bind"):
+            _check_endpoint(f"--{side}-bind", ep, False)
+        for ep in getattr(args, f"{side}_connect"):
+            _check_endpoint(f"--{side}-connect", ep, True)
+    for option in ("capture", "control"):
+        if getattr(args, option):
+            _check_endpoint(f"--{option}", getattr(args, option), False)
+
+    ctx = zmq.Context()
+    sockets: list[zmq.Socket] = []
+    summary: list[str] = []
+
+    def make(kind_: int, role: str, binds: Sequence[str], connects: Sequence[str]) -> zmq.Socket:
+        sock = ctx.socket(kind_)
+        sockets.append(sock)
+        sock.linger = args.linger
+        if args.hwm is not None and role in ("in", "out"):
+            sock.hwm = args.hwm
+        if kind_ == zmq.SUB:
+            sock.subscribe(b"")
+        where = []
+        for ep in binds:
+            try:
+                sock.bind(ep)
+            except zmq.ZMQError as exc:
+                raise RuntimeError(f"cannot bind the {role} socket to {ep}: {exc}") from None
+            where.append(f"bind {sock.last_endpoint.decode()}")
+        for ep in connects:
+            sock.connect(ep)
+            where.append(f"connect {ep}")
+        summary.append(f"{role} {zmq.SocketType(kind_).name} {', '.join(where)}")
+        return sock
+
+    try:
+        front = make(in_type, "in", args.in_bind, args.in_connect)
+        back = make(out_type, "out", args.out_bind, args.out_connect)
+        capture = make(zmq.PUB, "capture", [args.capture], []) if args.capture else None
+        control = None
+        if args.control:
+            control = make(zmq.SocketType[args.control_type.upper()], "control", [args.control], [])
+    except RuntimeError as exc:
+        for sock in sockets:
+            sock.close(0)
+        ctx.term()
+        print(f"purezmq device: error: {exc}", file=sys.stderr)
+        return 1
+
+    out(f"purezmq device {kind} (pid {os.getpid()}): " + "; ".join(summary))
+    sys.stdout.flush()
+
+    stats = ProxyStatistics()
+    failure: list[BaseException] = []
+    # The main thread sleeps in select() on a pipe that a signal (through
+    # set_wakeup_fd) or the end of the relay writes to: no locks are taken in
+    # a signal handler, and SIGINT/SIGTERM never interrupt the relay mid-message.
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+
+    def relay() -> None:
+        try:
+            run_relay(front, back, capture, control, stats=stats)
+        except zmq.ContextTerminated:
+            pass
+        except BaseException as exc:  # reported by the main thread
+            failure.append(exc)
+        finally:
+            for sock in sockets:
+                sock.close()
+            try:
+                os.write(wake_w, b"!")
+            except OSError:
+                pass
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous: dict[int, Any] = {}
+    old_wakeup = -1
+    if on_main:
+        old_wakeup = signal.set_wakeup_fd(wake_w)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, frame: None)
+    worker = threading.Thread(target=relay, name="purezmq-device", daemon=True)
+    worker.start()
+    try:
+        interval = args.stats_interval if args.stats_interval > 0 else None
+        while not select.select([wake_r], [], [], interval)[0]:
+            out(f"stats: {_format_stats(stats)}")
+            sys.stdout.flush()
+    finally:
+        if on_main:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        ctx.term()  # the relay raises ContextTerminated and closes its sockets
+        worker.join()
+        os.close(wake_r)
+        os.close(wake_w)
+    out(f"purezmq device {kind} stopped: {_format_stats(stats)}")
+    sys.stdout.flush()
+    if failure:
+        print(f"purezmq device: error: {failure[0]!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m purezmq", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,9 +359,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     d.add_argument("--clients", type=int, default=3)
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--requests", type=int, default=5)
+    _device_parser(sub)
     args: Any = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.clients, args.workers, args.requests)
+    if args.command == "device":
+        try:
+            return run_device(args)
+        except _UsageError as exc:
+            sub.choices["device"].error(str(exc))  # exits with status 2
     parser.print_help()
     return 2
 
