@@ -105,13 +105,16 @@ class Socket:
             from .context import Context
 
             context = Context.instance()
-        object.__setattr__(self, "_initialised", False)
         self.context = context
         self._socket_type = C.SocketType(socket_type) if socket_type in C.SocketType._value2member_map_ else socket_type
         self._options = Options(int(socket_type))
         self.core = make_core(int(socket_type), self._options)
         self._mailbox = Mailbox()
         self.post = self._mailbox.post
+        self._cmds = self._mailbox._cmds  # truthy when commands wait (hot-path check)
+        self._core_send = self.core.send
+        self._core_recv = self.core.recv
+        self._ok = True  # neither closed nor terminated: the fast paths may run
         self._closed = False
         self._terminated = False  # the context is terminating
         self._send_parts: list[Any] = []
@@ -127,30 +130,13 @@ class Socket:
         self._lock = threading.Lock()  # guards _sessions (touched by both threads)
         self._monitor_lock = threading.Lock()
         self.copy_threshold = 65536
-        object.__setattr__(self, "_initialised", True)
         context._add_socket(self)
 
     # ------------------------------------------------------------------
-    # pyzmq attribute-style options: s.linger = 0, s.identity, s.rcvtimeo
+    # pyzmq attribute-style options (s.linger = 0, s.identity, s.rcvtimeo)
+    # are class-level properties made below the class, so setting an
+    # ordinary attribute costs no Python call on the hot path.
     # ------------------------------------------------------------------
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        opt = _option_for_attr(key)
-        if opt is None:
-            raise AttributeError(f"{type(self).__name__} has no attribute {key!r}")
-        return self.get(opt)
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        if key.startswith("_") or not self.__dict__.get("_initialised") or key in self.__dict__ or hasattr(type(self), key):
-            object.__setattr__(self, key, value)
-            return
-        opt = _option_for_attr(key)
-        if opt is None:
-            object.__setattr__(self, key, value)
-            return
-        self.set(opt, value)
 
     # ------------------------------------------------------------------
     # Properties
@@ -211,6 +197,7 @@ class Socket:
             self._options.linger = coerce(O.LINGER, "int", linger)
         self._mailbox.process()  # attach pipes still in flight, so they get closed too
         self._closed = True
+        self._ok = False
         self.disable_monitor()
         self.context._unregister_inproc(self)
         for pipe in list(self.core.pipes):
@@ -237,6 +224,7 @@ class Socket:
     def _context_terminating(self) -> None:
         """Context.term(): blocking calls now raise ContextTerminated."""
         self._terminated = True
+        self._ok = False
         try:
             self.post(_noop)
         except Exception:  # the mailbox may already be closed
@@ -516,6 +504,14 @@ class Socket:
         group: Optional[str] = None,
     ) -> Optional[MessageTracker]:
         """Send one frame; with SNDMORE more frames of the same message follow."""
+        if type(data) is bytes and not flags and not track and self._ok and not self._send_parts:
+            # Fast path: one bytes frame, no options.
+            if self._cmds:
+                self._mailbox.process()
+            msg = [data]
+            if not self._core_send(msg):
+                self._send_blocking(msg, flags)
+            return None if copy else MessageTracker(_DONE_TRACKER_EVENT)
         if self._closed or self._terminated:
             self._check_open()
         if routing_id is not None or group is not None:
@@ -650,7 +646,7 @@ class Socket:
     def _next_message(self, flags: int) -> list[Any]:
         core = self.core
         mailbox = self._mailbox
-        if mailbox.pending:
+        if self._cmds:
             mailbox.process()
         msg = core.recv()
         if msg is not None:
@@ -676,9 +672,27 @@ class Socket:
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a Frame when ``copy=False``."""
+        msg = self._recv_msg
+        if msg is None and self._ok:
+            # Fast path: take a whole message straight from the core.
+            if self._cmds:
+                self._mailbox.process()
+            msg = self._core_recv()
+            if msg is None:
+                msg = self._next_message(flags)
+            if len(msg) == 1:
+                if self._rcvmore:
+                    self._rcvmore = 0
+                data = msg[0]
+                if type(data) is not bytes:
+                    data = bytes(data)
+                if copy:
+                    return data
+                return self._make_frame(data, False)
+            self._recv_msg = msg
+            self._recv_index = 0
         if self._closed or self._terminated:
             self._check_open()
-        msg = self._recv_msg
         if msg is None:
             msg = self._next_message(flags)
             if len(msg) == 1:
@@ -818,14 +832,22 @@ def _noop() -> None:
     pass
 
 
-_ATTR_OPTIONS: dict[str, int] = {}
+def _option_property(option: int) -> property:
+    def fget(self: Socket) -> Any:
+        return self.get(option)
+
+    def fset(self: Socket, value: Any) -> None:
+        self.set(option, value)
+
+    return property(fget, fset, doc=f"The {C.SocketOption(option).name} socket option.")
+
+
+# s.linger, s.identity, s.rcvtimeo ...: one property per option name that is
+# not already a method or attribute of Socket (subscribe(), type, ...).
 for _name, _member in C.SocketOption.__members__.items():
-    _ATTR_OPTIONS[_name.lower()] = int(_member)
-_ATTR_OPTIONS["hwm"] = int(C.HWM)
-
-
-def _option_for_attr(key: str) -> Optional[int]:
-    return _ATTR_OPTIONS.get(key)
+    _attr = _name.lower()
+    if not hasattr(Socket, _attr):
+        setattr(Socket, _attr, _option_property(int(_member)))
 
 
 # Options that exist only on some socket types: elsewhere they are EINVAL.
