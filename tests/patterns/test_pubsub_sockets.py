@@ -226,3 +226,29 @@ def test_many_topics(new: Any, ipc_dir: str) -> None:
     got = [m[0] for m in drain(sub, 100)]
     assert got == [t + b"x" for t in topics]
     assert sub.getsockopt(zmq.TOPICS_COUNT) == 1000
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_nodrop_publisher_blocks_then_resumes(new: Any, ipc_dir: str, transport: str) -> None:
+    pub = new(zmq.PUB)
+    pub.setsockopt(zmq.XPUB_NODROP, 1)
+    pub.sndhwm = 5
+    sub = new(zmq.SUB)
+    sub.rcvhwm = 5
+    addr = bind(pub, transport, ipc_dir)
+    sub.connect(addr)
+    sub.subscribe(b"")
+    until(lambda: pub.send(b"warm"), sub)
+    drain(sub, 20)
+    pub.sndtimeo = 100
+    sent = 0
+    pad = b"x" * 10000  # fill the kernel's socket buffers quickly over tcp/ipc
+    with pytest.raises(zmq.Again):
+        for _ in range(20000):
+            pub.send_multipart([b"%d" % sent, pad])
+            sent += 1
+    assert 0 < sent < 20000
+    got = [int(m[0]) for m in drain(sub, 100)]
+    assert got == list(range(sent))  # nothing dropped
+    pub.send(b"after")  # room again
+    assert sub.recv() == b"after"
