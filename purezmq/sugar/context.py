@@ -58,8 +58,10 @@ class Context:
         self._sessions_alive = 0
         self._closed = False
         self._terminating = False
-        self._inproc: dict[str, Socket] = {}
-        self._inproc_pending: dict[str, list[tuple[Socket, Pipe]]] = {}
+        # Weak references: a bound socket dropped without close() can still be
+        # collected (and closed by __del__), as with pyzmq.
+        self._inproc: dict[str, weakref.ref[Socket]] = {}
+        self._inproc_pending: dict[str, list[tuple[weakref.ref[Socket], Pipe]]] = {}
         self._zap: Any = None
         self._max_sockets = 1023
         self.sockopts: dict[int, Any] = {}
@@ -255,9 +257,9 @@ class Context:
 
     def _bind_inproc(self, sock: Socket, name: str) -> None:
         with self._lock:
-            if name in self._inproc:
+            if self._live_binder(name) is not None:
                 raise ZMQError(errno.EADDRINUSE, f"Address already in use (addr='inproc://{name}')")
-            self._inproc[name] = sock
+            self._inproc[name] = weakref.ref(sock)
             pending = self._inproc_pending.pop(name, [])
         for _connecter, end in pending:
             self._introduce(sock, end)
@@ -265,15 +267,15 @@ class Context:
 
     def _unbind_inproc(self, sock: Socket, name: str) -> None:
         with self._lock:
-            if self._inproc.get(name) is sock:
+            if self._live_binder(name) is sock:
                 del self._inproc[name]
 
     def _unregister_inproc(self, sock: Socket) -> None:
         with self._lock:
-            for name in [n for n, s in self._inproc.items() if s is sock]:
+            for name in [n for n, ref in self._inproc.items() if ref() in (sock, None)]:
                 del self._inproc[name]
             for name, waiting in list(self._inproc_pending.items()):
-                kept = [(s, p) for s, p in waiting if s is not sock]
+                kept = [(ref, p) for ref, p in waiting if ref() not in (sock, None)]
                 if kept:
                     self._inproc_pending[name] = kept
                 else:
@@ -282,7 +284,7 @@ class Context:
     def _connect_inproc(self, sock: Socket, name: str) -> Pipe:
         """Wire `sock` to the socket bound at inproc://name (now or when it binds)."""
         with self._lock:
-            binder = self._inproc.get(name)
+            binder = self._live_binder(name)
             opts = sock.options
             if binder is not None:
                 bopts = binder.options
@@ -293,7 +295,7 @@ class Context:
                 )
             else:
                 ours, theirs = pipe_pair(opts.sndhwm, opts.rcvhwm, conflates(opts))
-                self._inproc_pending.setdefault(name, []).append((sock, theirs))
+                self._inproc_pending.setdefault(name, []).append((weakref.ref(sock), theirs))
         endpoint = f"inproc://{name}"
         ours.endpoint = theirs.endpoint = endpoint
         theirs.peer_identity = opts.routing_id
@@ -322,7 +324,18 @@ class Context:
 
     def _inproc_binder(self, name: str) -> Optional[Socket]:
         with self._lock:
-            return self._inproc.get(name)
+            return self._live_binder(name)
+
+    def _live_binder(self, name: str) -> Optional[Socket]:
+        """The socket bound at inproc://name, if it is still alive (lock held)."""
+        ref = self._inproc.get(name)
+        if ref is None:
+            return None
+        sock = ref()
+        if sock is None or sock.closed:
+            del self._inproc[name]
+            return None
+        return sock
 
     # -- ZAP (RFC 27) --------------------------------------------------------------
 

@@ -27,11 +27,13 @@ import random
 import struct
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from .. import constants as C
 from ..constants import SocketOption as O
 from ..error import Again, ContextTerminated, ZMQBindError, ZMQError
+from ..patterns.base import SocketCore
 from ..patterns.options import Options, coerce, option_name
 from ..patterns.registry import make_core
 from ..reactor.endpoint import parse
@@ -115,6 +117,9 @@ class Socket:
         self._core_send = self.core.send
         self._core_recv = self.core.recv
         self._ok = True  # neither closed nor terminated: the fast paths may run
+        # What the I/O thread holds: a weak proxy, so a socket the app drops
+        # without close() is still collected (and closed by __del__).
+        self._proxy = weakref.proxy(self)
         self._closed = False
         self._terminated = False  # the context is terminating
         self._send_parts: list[Any] = []
@@ -166,6 +171,15 @@ class Socket:
         name = getattr(self._socket_type, "name", str(self._socket_type))
         state = " closed" if self._closed else ""
         return f"<purezmq.Socket({name}){state} at {hex(id(self))}>"
+
+    def __del__(self) -> None:
+        # As pyzmq: a socket dropped without close() is closed, so that
+        # Context.term() does not wait for it forever.
+        try:
+            if not self._closed:
+                self.close()
+        except Exception:
+            pass
 
     def __enter__(self) -> Socket:
         return self
@@ -305,7 +319,7 @@ class Socket:
             self.monitor_event(C.EVENT_BIND_FAILED, exc.errno or 0, addr)
             raise
         loop = self.context._io()
-        listener = Listener(loop, self, ep, sock, name)
+        listener = Listener(loop, self._proxy, ep, sock, name)
         self._listeners[name] = listener
         if name != addr:
             self._listeners.setdefault(addr, listener)
@@ -352,7 +366,7 @@ class Socket:
         from ..reactor.transport import start_connect
 
         loop = self.context._io()
-        session = Session(loop, self, addr)
+        session = Session(loop, self._proxy, addr)
         sock_end: Optional[Pipe] = None
         if not self._options.immediate:
             sock_end = session.create_pipe()
@@ -364,7 +378,7 @@ class Socket:
         self._connects.setdefault(addr, []).append((session, sock_end))
         self._options.last_endpoint = addr.encode()
 
-        loop.post(start_connect, loop, self, ep, session)
+        loop.post(start_connect, loop, self._proxy, ep, session)
         return _SocketContext(self, "connect", addr)
 
     def unbind(self, addr: str) -> None:
@@ -521,6 +535,8 @@ class Socket:
         if flags & _SNDMORE:
             if not parts:
                 core = self.core
+                if type(core).send is SocketCore.send:
+                    core.send([])  # a receive-only type: raises ENOTSUP
                 if not core.can_send():
                     raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
                 if not core.has_out():

@@ -412,3 +412,30 @@ def test_strerror_and_version() -> None:
     assert isinstance(zmq.zmq_version(), str)
     assert zmq.has("ipc")
     assert not zmq.has("curve")
+
+
+def test_dropped_sockets_do_not_block_term() -> None:
+    """As with pyzmq, a socket the app drops without close() is closed when
+    collected, so term() does not wait for it forever."""
+    import gc
+
+    c = zmq.Context()
+    bound = c.socket(zmq.PULL)
+    bound.bind("inproc://dropped")
+    port = bound.bind_to_random_port("tcp://127.0.0.1")
+    peer = c.socket(zmq.PUSH)
+    peer.linger = 0
+    peer.connect(f"tcp://127.0.0.1:{port}")
+    peer.send(b"x")
+    assert bound.recv() == b"x"
+    del bound, peer
+    gc.collect()
+    terminate(c, timeout=5)
+
+
+def test_receive_only_socket_refuses_sndmore(lctx: Any, lib: Any) -> None:
+    pull = lctx.socket(lib.PULL)
+    with pytest.raises(lib.ZMQError) as info:
+        pull.send(b"x", lib.SNDMORE | lib.NOBLOCK)
+    assert info.value.errno == errno.ENOTSUP
+    pull.close(0)
