@@ -44,6 +44,7 @@ class StreamEngine:
         self.loop = loop
         self.sock = sock
         self.session = session
+        self.lock = session.lock  # see Session.lock: held for all work on conn/_wq
         self.conn = conn
         self.endpoint = endpoint
         self.fd = sock.fileno()
@@ -87,8 +88,17 @@ class StreamEngine:
     def _fail(self, event: int, value: int, reason: str) -> None:
         if self.closed:
             return
+        if not self.loop.in_thread():
+            # A write-through from the app thread failed: the I/O thread owns
+            # the selector and the session's recovery.
+            self.loop.post(self._fail_locked, event, value, reason)
+            return
         self.close()
         self.session.engine_failed(self, event, value, reason)
+
+    def _fail_locked(self, event: int, value: int, reason: str) -> None:
+        with self.lock:
+            self._fail(event, value, reason)
 
     def on_loop_error(self, exc: Exception) -> None:
         self._fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
@@ -96,6 +106,10 @@ class StreamEngine:
     # -- reading ---------------------------------------------------------------
 
     def on_readable(self) -> None:
+        with self.lock:
+            self._on_readable()
+
+    def _on_readable(self) -> None:
         try:
             data = self.sock.recv(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -170,6 +184,9 @@ class StreamEngine:
         events = (EVENT_READ if self._reading else 0) | (EVENT_WRITE if self._wq else 0)
         if events == self._events or self.closed:
             return
+        if not self.loop.in_thread():  # write-through left data: the loop registers it
+            self.loop.post(self._update_interest_locked)
+            return
         if self._events == 0:
             self.loop.add_handler(self.sock, events, self)
         elif events == 0:
@@ -177,6 +194,10 @@ class StreamEngine:
         else:
             self.loop.modify_handler(self.sock, events, self)
         self._events = events
+
+    def _update_interest_locked(self) -> None:
+        with self.lock:
+            self._update_interest()
 
     # -- writing ---------------------------------------------------------------
 
@@ -225,16 +246,18 @@ class StreamEngine:
         self._update_interest()
 
     def on_writable(self) -> None:
-        self._send_queued()
-        if not self._wq and not self.closed:
-            self.session.engine_writable(self)
+        with self.lock:
+            self._send_queued()
+            if not self._wq and not self.closed:
+                self.session.engine_writable(self)
 
     # -- timers ----------------------------------------------------------------
 
     def _handshake_expired(self) -> None:
-        self._handshake_timer = None
-        if not self.ready:
-            self._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, "handshake timed out")
+        with self.lock:
+            self._handshake_timer = None
+            if not self.ready:
+                self._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, "handshake timed out")
 
     def _start_heartbeats(self) -> None:
         ivl = self.session.options.heartbeat_ivl
@@ -242,6 +265,10 @@ class StreamEngine:
             self._heartbeat_timer = self.loop.call_later(ivl / 1000.0, self._send_heartbeat)
 
     def _send_heartbeat(self) -> None:
+        with self.lock:
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
         if self.closed:
             return
         opts = self.session.options
@@ -257,9 +284,10 @@ class StreamEngine:
         self._heartbeat_timer = self.loop.call_later(opts.heartbeat_ivl / 1000.0, self._send_heartbeat)
 
     def _check_timeout(self, since: float) -> None:
-        self._timeout_timer = None
-        if self._last_recv < since:
-            self._fail(C.EVENT_DISCONNECTED, 0, "heartbeat timed out")
+        with self.lock:
+            self._timeout_timer = None
+            if self._last_recv < since:
+                self._fail(C.EVENT_DISCONNECTED, 0, "heartbeat timed out")
 
     def peer_ping(self, ping: Ping) -> None:
         """The peer's PING asks us to drop the link after TTL of silence."""

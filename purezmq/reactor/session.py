@@ -24,6 +24,8 @@ done), then close.
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from typing import Any, Optional
 
 from .. import constants as C
@@ -37,6 +39,11 @@ from .engine import StreamEngine
 from .loop import IOThread, Timer
 
 _BATCH = 512
+# Write through from the app thread only when the connection has been quiet
+# this long: a lone request goes out at once (no I/O-thread wake-up), while a
+# stream of sends is left to the I/O thread, which batches it.
+_DIRECT_GAP = 0.0002
+_monotonic = time.monotonic
 
 
 def make_mechanism(options: Any) -> Mechanism:
@@ -58,6 +65,7 @@ class Session:
         self.loop = loop
         self.owner = owner
         self.options = owner.options
+        self.context = owner.context
         self.endpoint = endpoint
         self.connecter = connecter  # reconnect logic; None on the bind side
         self.engine: Optional[StreamEngine] = None
@@ -66,6 +74,11 @@ class Session:
         self._closing = False  # the socket closed its end; linger then stop
         self._linger_timer: Optional[Timer] = None
         self.finished = False
+        # Guards the engine's Connection and write queue. The I/O thread holds
+        # it while it works for this session; the app thread only ever
+        # try-acquires it, to write through to an idle connection.
+        self.lock = threading.RLock()
+        self._last_pump = 0.0
         owner.session_started(self)  # Context.term waits for us to finish
 
     # -- pipe ------------------------------------------------------------------
@@ -74,25 +87,50 @@ class Session:
         """Make the pipe pair; returns the socket's end (not yet attached)."""
         sock_end, ours = make_pipes(self.owner)
         ours.bind(self, self.loop.post)
+        ours.direct_read = self._direct_pump
         ours.endpoint = sock_end.endpoint = self.endpoint
         self.pipe = ours
         return sock_end
 
     def read_activated(self, pipe: Pipe) -> None:
         if pipe is self.pipe:
+            with self.lock:
+                self._pump_out()
+
+    def _direct_pump(self, pipe: Pipe) -> bool:
+        """App thread, inside Pipe.write: send at once if the link is idle."""
+        engine = self.engine
+        if engine is None or not engine.ready or engine.write_blocked or self._closing:
+            return False
+        if _monotonic() - self._last_pump < _DIRECT_GAP:
+            return False
+        lock = self.lock
+        if not lock.acquire(False):
+            return False
+        try:
+            if self.engine is not engine or engine.closed or pipe is not self.pipe:
+                return False
             self._pump_out()
+        finally:
+            lock.release()
+        return True
 
     def write_activated(self, pipe: Pipe) -> None:
         if pipe is self.pipe and self._stalled:
-            stalled, self._stalled = self._stalled, []
-            self.engine_events(stalled)
-            if not self._stalled and self.engine is not None:
-                self.engine.resume_reading()
+            with self.lock:
+                stalled, self._stalled = self._stalled, []
+                self.engine_events(stalled)
+                if not self._stalled and self.engine is not None:
+                    self.engine.resume_reading()
 
     def pipe_terminated(self, pipe: Pipe) -> None:
         """The socket closed (close, disconnect or unbind): linger, then stop."""
         if pipe is not self.pipe:
             return
+        with self.lock:
+            self._linger(pipe)
+
+    def _linger(self, pipe: Pipe) -> None:
         self._closing = True
         linger = self.options.linger
         engine = self.engine
@@ -111,6 +149,7 @@ class Session:
             return
         if engine.write_blocked:
             return  # resumed by engine_writable
+        self._last_pump = _monotonic()
         conn = engine.conn
         batch: list[Any] = []
         while True:
@@ -144,8 +183,9 @@ class Session:
             identity=opts.routing_id,
             maxmsgsize=opts.maxmsgsize,
         )
-        self.engine = StreamEngine(self.loop, sock, self, conn, self.endpoint)
-        self.engine.start()
+        with self.lock:
+            self.engine = StreamEngine(self.loop, sock, self, conn, self.endpoint)
+            self.engine.start()
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
         self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
@@ -230,6 +270,10 @@ class Session:
         """Stop for good: close engine, pipe and connecter."""
         if self.finished:
             return
+        with self.lock:
+            self._finish()
+
+    def _finish(self) -> None:
         self.finished = True
         if self._linger_timer is not None:
             self._linger_timer.cancel()
@@ -242,7 +286,10 @@ class Session:
         if self.connecter is not None:
             self.connecter.stop()
         self._close_pipe()
-        self.owner.session_finished(self)
+        try:
+            self.owner.session_finished(self)
+        except ReferenceError:  # the socket was collected without close()
+            self.context._session_finished()
 
     force_close = finish
 

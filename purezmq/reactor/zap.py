@@ -77,11 +77,12 @@ class ZapClient:
             return
         status = bytes(msg[3])
         ok = status == b"200"
-        engine.conn.auth_reply(ok, status, bytes(msg[5]))
-        engine.flush()
-        if not ok:
-            code = int(status) if status.isdigit() else 0
-            engine._fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})")
+        with engine.lock:
+            engine.conn.auth_reply(ok, status, bytes(msg[5]))
+            engine.flush()
+            if not ok:
+                code = int(status) if status.isdigit() else 0
+                engine._fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})")
 
     def write_activated(self, pipe: Pipe) -> None:
         pass

@@ -97,6 +97,7 @@ class Pipe:
         "endpoint",
         "terminated",
         "user",
+        "direct_read",
         "__weakref__",
     )
 
@@ -112,6 +113,10 @@ class Pipe:
         self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
         self.terminated = False  # peer closed this pipe (set on our thread)
         self.user: Any = None  # owner's per-pipe state (e.g. routing table key)
+        # Optional fast wake-up, run on the *writer's* thread: returns True if
+        # it served the new message itself (a session writing through to an
+        # idle connection), False to fall back to ``post``.
+        self.direct_read: Optional[Callable[[Pipe], bool]] = None
 
     def bind(self, sink: PipeSink, post: Post) -> None:
         """Attach the owner that will receive this end's notifications.
@@ -260,7 +265,9 @@ class Pipe:
     def _notify_readable(self) -> None:
         sink = self.sink
         if sink is not None:
-            self.post(sink.read_activated, self)
+            direct = self.direct_read
+            if direct is None or not direct(self):
+                self.post(sink.read_activated, self)
 
     def _notify_writable(self) -> None:
         sink = self.sink
