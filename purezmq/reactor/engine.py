@@ -32,7 +32,11 @@ from ..zmtp.errors import ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 
-_RECV_SIZE = 256 * 1024
+# 64 KiB, not more: CPython's recv(n) allocates n bytes up front, and above
+# glibc's mmap threshold (128 KiB) that is an mmap + page faults + munmap on
+# every call: recv(256 KiB) cost ~20 us for 100 bytes and ~85 us for 64 KiB,
+# recv(64 KiB) ~2 us and ~11 us (benchmarks/README.md, Devices).
+_RECV_SIZE = 64 * 1024
 _IOV_MAX = 512
 _OUT_BATCH = 256 * 1024  # stop draining the pipe once this much is queued
 
