@@ -1,4 +1,5 @@
-"""The engine's read size stays below glibc's malloc mmap threshold.
+"""The engine's read size: below glibc's malloc mmap threshold while traffic
+is light, larger only while the peer streams.
 
 CPython's ``socket.recv(n)`` allocates an n-byte bytes object before the
 syscall and shrinks it after. At 256 KiB that allocation is an mmap, page
@@ -16,6 +17,40 @@ MMAP_THRESHOLD = 128 * 1024  # glibc's default M_MMAP_THRESHOLD
 def test_recv_size_below_mmap_threshold() -> None:
     assert 4096 <= engine._RECV_SIZE
     assert engine._RECV_SIZE + 64 < MMAP_THRESHOLD  # + the bytes object header
+    assert engine._RECV_SIZE_BULK >= engine._RECV_SIZE
+
+
+class _FakeSock:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.asked: list[int] = []
+
+    def recv(self, n: int) -> bytes:
+        self.asked.append(n)
+        return self.chunks.pop(0)[:n]
+
+
+def test_read_size_adapts_to_streaming() -> None:
+    """Small reads while replies trickle in, bulk reads while a peer streams."""
+    eng = engine.StreamEngine.__new__(engine.StreamEngine)
+    small, bulk = engine._RECV_SIZE, engine._RECV_SIZE_BULK
+    eng._recv_size = small
+    eng._big_reads = 0
+    # a reply, one large message (full read + rest), then a stream, then quiet
+    sizes = [10, small, 9, small, small, bulk, small + 1, 10, 1]
+    eng.sock = _FakeSock([b"x" * n for n in sizes])
+    eng.conn = None  # receive_data fails: only the read size matters here
+
+    def step() -> None:
+        try:
+            eng._on_readable()
+        except AttributeError:
+            pass
+
+    eng._last_recv = 0.0
+    for _ in sizes:
+        step()
+    assert eng.sock.asked == [small, small, small, small, small, bulk, bulk, bulk, small]
 
 
 def test_large_frames_still_arrive_whole_through_small_reads() -> None:
