@@ -1,0 +1,145 @@
+"""pubsub: PUB -> 2 SUB over tcp, 64 B messages, messages/s per subscriber.
+
+Three processes: the publisher binds; each subscriber connects, subscribes
+and says so. The publisher then sends warm-up messages every 10 ms until
+both subscribers have seen one (no slow-joiner loss), then ``count`` data
+messages and an end marker. HWMs are 0 (unbounded) on both sides so nothing
+is dropped and each subscriber times exactly the messages it was sent, from
+its first data message to the end marker.
+
+"all": both subscribers take every message (prefix ``A``).
+"half filtered": messages alternate between topics ``A`` and ``B`` and the
+subscribers take ``A`` only, so the publisher filters out half of them
+(as libzmq does, the filtering happens on the PUB side).
+
+Message layout: byte 0 topic (A/B), byte 1 kind (w warm-up, d data, e end).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+from typing import Any, Callable
+
+from common import (
+    GRACE_S,
+    BenchError,
+    Case,
+    Children,
+    Metric,
+    configure,
+    last_endpoint,
+    load,
+    make_socket,
+    wait_results,
+)
+
+SIZE = 64
+COUNT = 200_000
+COUNT_QUICK = 25_000
+MAX_S = 3.0
+MAX_S_QUICK = 0.6
+
+
+def ep_pub(chan: Any, impl: str, addr: str, count: int, filtered: bool) -> None:
+    zmq = load(impl)
+    ctx = zmq.Context()
+    sock = configure(make_socket(ctx, zmq, "PUB"), zmq, sndhwm=0, linger=0)
+    sock.bind(addr)
+    chan.send(last_endpoint(sock, zmq))
+    if chan.recv(GRACE_S) != "warm":
+        raise BenchError("unexpected command")
+    body = os.urandom(SIZE - 2)
+    warm = b"Aw" + body
+    deadline = time.monotonic() + GRACE_S
+    while not chan.poll(0.01):  # until the orchestrator says "go"
+        sock.send(warm)
+        if time.monotonic() > deadline:
+            raise BenchError("subscribers never saw a warm-up message")
+    chan.recv(1)
+    a, b = b"Ad" + body, b"Bd" + body
+    send = sock.send
+    if filtered:
+        for _ in range(count // 2):
+            send(a)
+            send(b)
+    else:
+        for _ in range(count):
+            send(a)
+    send(b"Ae" + body)
+    chan.wait_stop()
+
+
+def ep_sub(chan: Any, impl: str, addr: str, max_s: float) -> dict[str, float]:
+    zmq = load(impl)
+    ctx = zmq.Context()
+    sock = configure(make_socket(ctx, zmq, "SUB"), zmq, rcvhwm=0, linger=0)
+    sock.setsockopt(zmq.SUBSCRIBE, b"A")
+    sock.connect(addr)
+    chan.send("ready")
+    recv = sock.recv
+    msg = recv()
+    if msg[1:2] == b"w":
+        chan.send("warm")
+    while msg[1:2] == b"w":
+        msg = recv()
+    t0 = time.perf_counter()
+    limit = t0 + max_s
+    n = 1  # msg is the first data message
+    done = False
+    while not done:
+        for _ in range(256):
+            kind = recv()[1:2]
+            if kind != b"d":
+                done = True  # the end marker
+                break
+            n += 1
+        if time.perf_counter() > limit:
+            break
+    dt = time.perf_counter() - t0
+    return {"msgs": n, "seconds": dt, "msg_s": n / dt if dt > 0 else 0.0}
+
+
+def run_pubsub(impl: str, count: int, filtered: bool, max_s: float) -> dict[str, float]:
+    with Children() as kids:
+        pub = kids.start(ep_pub, impl, "tcp://127.0.0.1:*", count, filtered, name=f"PUB[{impl}]")
+        endpoint = pub.get(GRACE_S)
+        subs = [kids.start(ep_sub, impl, endpoint, max_s, name=f"SUB{i}[{impl}]") for i in (1, 2)]
+        for sub in subs:
+            if sub.get(GRACE_S) != "ready":
+                raise BenchError("subscriber did not get ready")
+        pub.send("warm")
+        for sub in subs:
+            if sub.get(GRACE_S) != "warm":
+                raise BenchError("subscriber did not see the warm-up")
+        pub.send("go")
+        res = wait_results(subs, [pub], max_s + GRACE_S)
+    rates = [r["msg_s"] for r in res]
+    return {
+        "msg_s": sum(rates) / len(rates),
+        "min_msg_s": min(rates),
+        "msgs": sum(r["msgs"] for r in res),
+    }
+
+
+def cases(impls: list[str], quick: bool, ipc_dir: str) -> list[Case]:
+    count = COUNT_QUICK if quick else COUNT
+    max_s = MAX_S_QUICK if quick else MAX_S
+    out = []
+    for filtered in (False, True):
+        variants: dict[str, Callable[[], dict[str, float]]] = {
+            impl: partial(run_pubsub, impl, count, filtered, max_s) for impl in impls
+        }
+        out.append(
+            Case(
+                scenario="pubsub",
+                label=f"tcp 64 B, {'half filtered' if filtered else 'all subscribed'}",
+                metrics=[
+                    Metric("msg_s", "msg/s/sub", True, ("ratio>=", 0.25)),
+                    Metric("min_msg_s", "slower sub", True, inline=True),
+                ],
+                variants=variants,
+            )
+        )
+    return out
