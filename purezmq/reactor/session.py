@@ -54,10 +54,23 @@ def make_mechanism(options: Any) -> Mechanism:
     return NullMechanism()
 
 
+def out_batch(sndhwm: int) -> int:
+    """How many messages one pump moves from the pipe into the engine."""
+    return _BATCH if sndhwm == 0 else max(1, min(_BATCH, sndhwm // 4))
+
+
 def make_pipes(owner: Any) -> tuple[Pipe, Pipe]:
-    """(socket end, session end) with SNDHWM outbound and RCVHWM inbound."""
+    """(socket end, session end) with SNDHWM outbound and RCVHWM inbound.
+
+    A pump takes up to `out_batch` messages out of the pipe into the engine,
+    where the kernel may leave some unsent; the pipe's own bound is lowered
+    by that much, so a stalled peer costs at most SNDHWM messages in user
+    space, as the HWM promises (plus kernel buffers)."""
     opts = owner.options
-    return pipe_pair(opts.sndhwm, opts.rcvhwm, conflates(opts))
+    hwm = opts.sndhwm
+    if hwm > 1:
+        hwm -= out_batch(hwm)
+    return pipe_pair(hwm, opts.rcvhwm, conflates(opts))
 
 
 class Session:
@@ -79,6 +92,7 @@ class Session:
         # try-acquires it, to write through to an idle connection.
         self.lock = threading.RLock()
         self._last_pump = 0.0
+        self._batch = out_batch(self.options.sndhwm)
         owner.session_started(self)  # Context.term waits for us to finish
 
     # -- pipe ------------------------------------------------------------------
@@ -152,20 +166,12 @@ class Session:
         self._last_pump = _monotonic()
         conn = engine.conn
         batch: list[Any] = []
+        size = self._batch
         while True:
-            n = pipe.read_batch(batch, _BATCH)
+            n = pipe.read_batch(batch, size)
             if not n:
                 break
-            if all(type(m) is list or type(m) is Message for m in batch):
-                conn.send_messages(batch)
-            else:
-                for item in batch:
-                    if isinstance(item, list):
-                        conn.send_message(item)
-                    elif isinstance(item, Subscribe):
-                        conn.send_subscribe(item.topic)
-                    elif isinstance(item, Cancel):
-                        conn.send_cancel(item.topic)
+            conn.send_messages(batch)  # messages, and Subscribe/Cancel items
             batch.clear()
             engine.flush()
             if engine.closed or engine.write_blocked:

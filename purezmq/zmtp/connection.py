@@ -182,16 +182,26 @@ class Connection:
                 self._write_frame(MORE if i < last else 0, body)
                 out = self._out
 
-    def send_messages(self, messages: Iterable[Sequence[Any]]) -> None:
-        """Queue many messages; one call per batch on the I/O thread's hot path."""
+    def send_messages(self, messages: Iterable[Any]) -> None:
+        """Queue many messages; one call per batch on the I/O thread's hot path.
+
+        Items are messages (lists of frames) or Subscribe/Cancel events, as a
+        socket's pipe carries them."""
         if self.phase is not Phase.TRAFFIC or self.mechanism.wraps_traffic:
             for frames in messages:
-                self.send_message(frames)
+                if isinstance(frames, Event):
+                    self.send(frames)
+                else:
+                    self.send_message(frames)
             return
         short0 = _SHORT[0]
         short1 = _SHORT[1]
         for frames in messages:
             out = self._out
+            t = type(frames)
+            if t is not list and t is not Message:
+                self.send(frames)  # a subscription, in the peer's dialect
+                continue
             if len(frames) == 1:
                 body = frames[0]
                 size = len(body)

@@ -285,7 +285,8 @@ def test_push_blocks_at_hwm_and_multipart_is_atomic(ctx: zmq.Context, transport:
         for _ in range(10_000):
             push.send_multipart([b"part1", payload], zmq.NOBLOCK)
             sent += 1
-    assert sent >= 10
+    # at least the pipe's share of SNDHWM (a pump may hold a few in flight)
+    assert sent >= 8
     if transport == "inproc":
         assert sent == 20  # inproc HWM is the sum of both sides' (libzmq)
     got = 0
