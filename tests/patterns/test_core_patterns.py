@@ -372,3 +372,41 @@ def test_term_waits_for_linger_then_finishes(ctx: zmq.Context) -> None:
     push.close()
     ctx.term()
     assert 0.15 <= time.monotonic() - start < 5
+
+
+def _has_ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_tcp_ipv6(ctx: zmq.Context) -> None:
+    pull = make_socket(ctx, zmq.PULL)
+    pull.ipv6 = 1
+    pull.bind("tcp://[::1]:0")
+    ep = pull.last_endpoint.decode()
+    assert ep.startswith("tcp://[::1]:")
+    push = make_socket(ctx, zmq.PUSH)
+    push.ipv6 = 1
+    push.connect(ep)
+    push.send(b"over ipv6")
+    assert pull.recv() == b"over ipv6"
+    push.close()
+    pull.close()
+
+
+def test_tcp_connect_by_hostname(ctx: zmq.Context) -> None:
+    pull = make_socket(ctx, zmq.PULL)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    push = make_socket(ctx, zmq.PUSH)
+    push.connect(f"tcp://localhost:{port}")
+    push.send(b"by name")
+    assert pull.recv() == b"by name"
+    push.close()
+    pull.close()
