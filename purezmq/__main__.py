@@ -262,9 +262,9 @@ def run_device(args: Any, out: Callable[[str], None] = print) -> int:
     def make(kind_: int, role: str, binds: Sequence[str], connects: Sequence[str]) -> zmq.Socket:
         sock = ctx.socket(kind_)
         sockets.append(sock)
-        sock.linger = args.linger
+        sock.setsockopt(zmq.LINGER, args.linger)
         if args.hwm is not None and role in ("in", "out"):
-            sock.hwm = args.hwm
+            sock.set_hwm(args.hwm)
         if kind_ == zmq.SUB:
             sock.subscribe(b"")
         where = []
@@ -273,7 +273,7 @@ def run_device(args: Any, out: Callable[[str], None] = print) -> int:
                 sock.bind(ep)
             except zmq.ZMQError as exc:
                 raise RuntimeError(f"cannot bind the {role} socket to {ep}: {exc}") from None
-            where.append(f"bind {sock.last_endpoint.decode()}")
+            where.append(f"bind {sock.getsockopt(zmq.LAST_ENDPOINT).decode()}")
         for ep in connects:
             sock.connect(ep)
             where.append(f"connect {ep}")
@@ -321,7 +321,7 @@ def run_device(args: Any, out: Callable[[str], None] = print) -> int:
                 pass
 
     on_main = threading.current_thread() is threading.main_thread()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     old_wakeup = -1
     if on_main:
         old_wakeup = signal.set_wakeup_fd(wake_w)

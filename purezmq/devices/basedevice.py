@@ -149,7 +149,7 @@ class Device:
         try:
             for _ in range(5):
                 binder = ctx.socket(C.PUSH)
-                binder.linger = 0
+                binder.setsockopt(C.LINGER, 0)
                 try:
                     port = binder.bind_to_random_port(addr, *args, **kwargs)
                 finally:

@@ -10,6 +10,8 @@ sender's id, and the monitor sees the message as it is forwarded.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import constants as C
 from ..sugar.proxy import run_relay
 from ..sugar.socket import Socket
@@ -50,7 +52,7 @@ def monitored_queue(
     )
 
 
-def _as_bytes(prefix: object) -> bytes:
+def _as_bytes(prefix: Any) -> bytes:
     if isinstance(prefix, str):
         raise TypeError("prefixes must be bytes, not str")
-    return bytes(prefix)  # type: ignore[call-overload]
+    return bytes(prefix)

@@ -240,3 +240,22 @@ def test_runner_bind_failure_is_an_error(pyctx: Any) -> None:
         blocker.close(0)
     assert proc.returncode == 1
     assert f"cannot bind the in socket to tcp://127.0.0.1:{port}" in err
+
+
+def test_forwarder_runner_with_a_sub_in_socket(pyctx: Any, runners: list[Runner]) -> None:
+    """A SUB in-socket subscribes to everything, so it forwards every topic."""
+    r = _start(
+        runners, "forwarder", "--in-type", "sub", "--in-connect", "tcp://127.0.0.1:1",
+        "--in-bind", "tcp://127.0.0.1:0", "--out-type", "PUB", "--out-bind", "tcp://127.0.0.1:0",
+    )  # fmt: skip
+    assert "in SUB bind" in r.banner and "connect tcp://127.0.0.1:1" in r.banner
+    pub = make_socket(pyctx, zmq.PUB)
+    pub.connect(r.endpoints["in"])
+    sub = make_socket(pyctx, zmq.SUB)
+    sub.subscribe(b"")
+    sub.connect(r.endpoints["out"])
+    settle_subscriptions(pub, sub)
+    pub.send_multipart([b"any", b"topic"])
+    assert sub.recv_multipart() == [b"any", b"topic"]
+    code, _, err = r.stop()
+    assert code == 0, err

@@ -475,3 +475,19 @@ def test_thread_proxy_steerable_pause_resume(ctx: Any) -> None:
     dev.join(10)
     assert dev.done and not dev.launcher.is_alive()
     term_in_thread(context)
+
+
+def test_proxy_steerable_without_ctrl_type_fails_at_start() -> None:
+    dev = ThreadProxySteerable(zmq.PULL, zmq.PUSH)
+    context = _own_context(dev)
+    errors: list[BaseException] = []
+    original = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        dev.start()
+        dev.join(10)
+    finally:
+        threading.excepthook = original
+    assert errors and isinstance(errors[0], TypeError) and "ctrl_type" in str(errors[0])
+    assert dev.done and all(s.closed for s in dev._sockets)
+    term_in_thread(context)
