@@ -23,6 +23,7 @@ whether to reconnect. Errors are reported to the socket's monitor.
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from typing import Any, Optional
 
@@ -41,7 +42,10 @@ from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 _RECV_SIZE = 64 * 1024
 _RECV_SIZE_BULK = 256 * 1024
 _IOV_MAX = 512
-_OUT_BATCH = 256 * 1024  # stop draining the pipe once this much is queued
+# Bytes offered to one send/sendmsg call. The kernel takes at most a socket
+# buffer's worth anyway; PyPy copies every buffer it is handed on each call,
+# so offering a deep queue there costs a copy of all of it per call.
+_SEND_MAX = 256 * 1024 if sys.implementation.name == "pypy" else 4 * 1024 * 1024
 
 
 class StreamEngine:
@@ -241,10 +245,11 @@ class StreamEngine:
         sock = self.sock
         while wq:
             try:
-                if len(wq) == 1:
-                    sent = sock.send(wq[0])
+                first = wq[0]
+                if len(wq) == 1 or len(first) >= _SEND_MAX:
+                    sent = sock.send(first if len(first) <= _SEND_MAX else memoryview(first)[:_SEND_MAX])
                 else:
-                    sent = sock.sendmsg(wq[:_IOV_MAX])
+                    sent = sock.sendmsg(_head(wq))
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -313,3 +318,12 @@ class StreamEngine:
                 ping.ttl / 10.0, self._check_timeout, time.monotonic()
             )
 
+
+def _head(wq: list[Any]) -> list[Any]:
+    """The leading chunks of the write queue, up to about _SEND_MAX bytes."""
+    total = 0
+    for i, chunk in enumerate(wq):
+        total += len(chunk)
+        if total >= _SEND_MAX or i + 1 >= _IOV_MAX:
+            return wq[: i + 1]
+    return wq
