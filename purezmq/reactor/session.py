@@ -42,7 +42,7 @@ _BATCH = 512
 # Write through from the app thread only when the connection has been quiet
 # this long: a lone request goes out at once (no I/O-thread wake-up), while a
 # stream of sends is left to the I/O thread, which batches it.
-_DIRECT_GAP = 0.0002
+_DIRECT_GAP = 0.00005
 _monotonic = time.monotonic
 
 
