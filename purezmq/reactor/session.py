@@ -44,6 +44,7 @@ _BATCH = 512
 # stream of sends is left to the I/O thread, which batches it.
 _DIRECT_GAP = 0.00005
 _monotonic = time.monotonic
+_DELIVERABLE = frozenset({Message, Subscribe, Cancel})
 
 
 def make_mechanism(options: Any) -> Mechanism:
@@ -221,20 +222,26 @@ class Session:
         pipe = self.pipe
         if pipe is None:
             return
-        write = pipe.write
-        for i, ev in enumerate(events):
-            t = type(ev)
+        i = 0
+        total = len(events)
+        while i < total:
+            t = type(events[i])
             if t is Message or t is Subscribe or t is Cancel:
-                if not write(ev):
-                    self._stalled = list(events[i:])
+                # a run of deliverable events goes into the pipe in one call
+                j = i + 1
+                while j < total and type(events[j]) in _DELIVERABLE:
+                    j += 1
+                i += pipe.write_many(events, i, j)
+                if i < j:  # the pipe is full: hold the rest, stop reading
+                    self._stalled = events[i:]
                     if self.engine is not None:
                         self.engine.pause_reading()
                     return
-            elif t is Ping:
-                if self.engine is not None:
-                    self.engine.peer_ping(ev)
-            elif t is PeerError:
-                pass  # the engine closes the connection next
+                continue
+            if t is Ping and self.engine is not None:
+                self.engine.peer_ping(events[i])
+            # PeerError: the engine closes the connection next
+            i += 1
 
     def engine_auth(self, engine: StreamEngine, request: AuthRequest) -> None:
         self.owner.authenticate(self, engine, request)

@@ -222,6 +222,38 @@ class Pipe:
             self.peer._notify_readable()
         return True
 
+    def write_many(self, msgs: list[Any], start: int, stop: int) -> int:
+        """Queue ``msgs[start:stop]`` in order, as many as the HWM allows.
+
+        One extend and at most one wake-up for a whole batch (a decoded
+        read). Returns how many were queued; fewer than asked means the pipe
+        is full and its writer wake-up is armed, exactly as `write`."""
+        q = self._out
+        if q.closed:
+            return 0
+        items = q.items
+        want = stop - start
+        hwm = q.hwm
+        if hwm:
+            room = hwm - len(items)
+            if room < want:
+                q.writer_blocked = True
+                room = hwm - len(items)  # look again: the reader may have drained
+                if room >= want:
+                    q.writer_blocked = False
+                elif room <= 0:
+                    return 0
+                else:
+                    want = room
+        if want == 1:
+            items.append(msgs[start])
+        else:
+            items.extend(msgs[start : start + want])
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return want
+
     def force_write(self, msg: Any) -> None:
         """Queue regardless of HWM (commands such as subscriptions)."""
         q = self._out
@@ -301,6 +333,11 @@ class _ConflatePipe(Pipe):
 
     def check_write(self) -> bool:
         return not (self._out.closed or self._in.closed and self.terminated)
+
+    def write_many(self, msgs: list[Any], start: int, stop: int) -> int:
+        for i in range(start, stop):
+            self.write(msgs[i])  # only the newest data message survives
+        return stop - start
 
     def write(self, msg: Any) -> bool:
         """Queue `msg`, replacing any data message the reader has not taken."""
