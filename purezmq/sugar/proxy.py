@@ -26,8 +26,9 @@ Where it runs: on the sockets' I/O thread, while the caller of `proxy` waits
 on an Event. The sockets' mailbox fds join the I/O thread's selector, so a
 message arriving from a TCP peer is decoded, relayed and encoded towards the
 other side by one thread: no thread hand-off (and no GIL hand-off) inside the
-device, which roughly halves the latency a device adds compared with relaying
-on the caller's thread. The sockets are the relay's alone until it ends; then
+device. Measured against relaying on the caller's thread (benchmarks/README.md,
+Devices): round trips through a QUEUE ~20 % faster, streams no slower. The
+sockets are the relay's alone until it ends; then
 their fds leave the selector before the caller is released, and the caller
 owns (and usually closes) them again.
 

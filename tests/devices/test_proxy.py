@@ -522,3 +522,41 @@ def test_refused_message_is_kept_and_sent_first(bench: Bench) -> None:
     push.send(b"second")  # any wake-up (at worst the 1 s safety net) retries
     assert [pull.recv(), pull.recv()] == [b"first", b"second"]
     bench.stop(relay)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_exception_in_the_waiting_caller_gives_the_sockets_back(bench: Bench) -> None:
+    """A signal handler that raises (Ctrl-C) while proxy() waits: the relay
+    stops first, so the caller can use and close its sockets at once."""
+    import os
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread")
+    front, back, fe, be = _relay_sockets(bench, zmq.PULL, zmq.PUSH, "inproc")
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise _Interrupt()
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    timer.start()
+    try:
+        with pytest.raises(_Interrupt):
+            zmq.proxy(front, back)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)
+    push = bench.client(zmq.PUSH)
+    push.connect(fe)
+    push.send(b"mine again")
+    front.rcvtimeo = 2000
+    assert front.recv() == b"mine again"  # nobody else reads it any more
+    front.close()
+    back.close()
+    for sock in bench.clients:
+        sock.close()
+    term_in_thread(bench.ctx)
