@@ -69,7 +69,7 @@ def summarize_cprofile(outdir: str, top: int) -> None:
             f"\n  {tag} (pid {pid}), {thread.rstrip('0123456789')} thread: {total:.2f} s profiled, {calls:,} calls"
         )
         rows = sorted(entries.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-        for func, (cc, nc, tt, ct, _callers) in rows:
+        for func, (_cc, nc, tt, ct, _callers) in rows:
             print(
                 f"    {tt / total * 100:5.1f}%  own {tt:6.3f} s  cum {ct:6.3f} s  {nc:>9,} calls  {_short(func)}"
             )

@@ -129,7 +129,7 @@ def print_table(results: list[tuple[Case, dict[str, Outcome]]], out: Any) -> Non
     for scenario in scenario_order:
         rows = [(c, o) for c, o in results if c.scenario == scenario]
         variants: list[str] = []
-        for case, outs in rows:
+        for _case, outs in rows:
             for name in outs:
                 if name not in variants:
                     variants.append(name)

@@ -7,7 +7,7 @@ purezmq supports, and a purezmq socket talks on the wire to libzmq peers.
 from __future__ import annotations
 
 from . import constants
-from .constants import *  # noqa: F401,F403
+from .constants import *  # noqa: F403
 from .constants import __all__ as _constants_all
 from .error import (
     Again,
@@ -37,7 +37,7 @@ def zmq_version_info() -> tuple[int, int, int]:
 
 
 def zmq_version() -> str:
-    return "%i.%i.%i" % zmq_version_info()
+    return "{}.{}.{}".format(*zmq_version_info())
 
 
 def pyzmq_version_info() -> tuple[int, ...]:

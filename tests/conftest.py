@@ -9,7 +9,8 @@ import sys
 import tempfile
 import threading
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

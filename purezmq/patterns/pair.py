@@ -26,10 +26,9 @@ class Pair(SocketCore):
         self._pipe = pipe
 
     def xpipe_terminated(self, pipe: Pipe) -> None:
-        if pipe is self._pipe:
-            # keep reading what it already delivered; forget it once drained
-            if not pipe.has_in():
-                self._pipe = None
+        # keep reading what it already delivered; forget it once drained
+        if pipe is self._pipe and not pipe.has_in():
+            self._pipe = None
 
     def send(self, msg: Msg) -> bool:
         pipe = self._pipe

@@ -174,9 +174,8 @@ class Router(SocketCore):
             return True
         if pipe.write(body):
             return True
-        if self._mandatory:
-            return False  # full pipe: EAGAIN / block, as libzmq
-        return True  # full pipe: dropped
+        # full pipe: EAGAIN / block under ROUTER_MANDATORY (as libzmq), else dropped
+        return not self._mandatory
 
     def recv(self) -> Optional[Msg]:
         got = self._fq.recv_pipe()

@@ -32,7 +32,7 @@ from .. import constants as C
 from ..patterns.registry import conflates
 from ..routing.pipe import Pipe, pipe_pair
 from ..zmtp.connection import Connection
-from ..zmtp.events import AuthRequest, Cancel, Message, PeerError, Ping, Ready, Subscribe
+from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe
 from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
 from ..zmtp.mechanisms.base import Mechanism
 from .engine import StreamEngine

@@ -148,7 +148,8 @@ class Distributor:
 
         A full pipe arms its ``write_activated`` wake-up."""
         pipes = self._pipes
-        for i in range(self._matching):
+        # a plain loop: all() over a generator costs ~3x per send on NODROP
+        for i in range(self._matching):  # noqa: SIM110
             if not pipes[i].check_write():
                 return False
         return True

@@ -197,7 +197,7 @@ class Pipe:
     def check_write(self) -> bool:
         """True if a message can be written now (libzmq check_write)."""
         q = self._out
-        if q.closed or self._in.closed and self.terminated:
+        if q.closed or (self._in.closed and self.terminated):
             return False
         if q.hwm and len(q.items) >= q.hwm:
             q.writer_blocked = True
@@ -332,7 +332,7 @@ class _ConflatePipe(Pipe):
     __slots__ = ()
 
     def check_write(self) -> bool:
-        return not (self._out.closed or self._in.closed and self.terminated)
+        return not (self._out.closed or (self._in.closed and self.terminated))
 
     def write_many(self, msgs: list[Any], start: int, stop: int) -> int:
         for i in range(start, stop):

@@ -2,7 +2,8 @@
 
 from .context import Context
 from .frame import Frame, Message, MessageTracker
-from .poll import Poller, select_ as select
+from .poll import Poller
+from .poll import select_ as select
 from .socket import Socket
 
 __all__ = ["Context", "Frame", "Message", "MessageTracker", "Poller", "Socket", "select"]

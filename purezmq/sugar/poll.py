@@ -148,10 +148,7 @@ class Poller:
 
         Returns a list of ``(socket, events)`` for every registered socket or
         fd with one of its events ready (empty on timeout)."""
-        if timeout is None or timeout < 0:
-            deadline = None
-        else:
-            deadline = time.monotonic() + timeout / 1000.0
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000.0
         plan = self._plan
         if plan is None:
             plan = self._plan = _Plan(self.sockets)

@@ -31,20 +31,21 @@ arrive as `Subscribe`/`Cancel` events.
 from __future__ import annotations
 
 import enum
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
 
 from .errors import (
+    ZMTP_INVALID_SEQUENCE,
+    ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
     InvalidMetadata,
     MalformedCommand,
     MessageTooLarge,
     ProtocolError,
     UnexpectedCommand,
-    ZMTP_INVALID_SEQUENCE,
-    ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
 )
-from .events import AuthRequest, Cancel, Closed, Event, Message, PeerError, Ping, Pong, Ready, Subscribe
+from .events import Cancel, Closed, Event, Message, PeerError, Ping, Pong, Ready, Subscribe
 from .framing import COMMAND, LONG, MORE, U16, U64, encode_command, get_property, split_command
-from .greeting import VERSION_MINOR, GreetingParser, build_greeting
+from .greeting import GreetingParser, build_greeting
 from .mechanisms.base import Mechanism
 from .mechanisms.common import error_body, parse_error_reason
 from .mechanisms.null import NullMechanism

@@ -13,10 +13,10 @@ carry metadata: repeated ``name-length(1) name value-length(4, BE) value``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from struct import Struct
-from typing import Iterable
 
-from .errors import InvalidMetadata, MalformedCommand, ZMTP_MALFORMED_COMMAND_UNSPECIFIED
+from .errors import ZMTP_MALFORMED_COMMAND_UNSPECIFIED, InvalidMetadata, MalformedCommand
 
 MORE = 0x01
 LONG = 0x02

@@ -107,9 +107,9 @@ def test_flag_arithmetic_matches_pyzmq() -> None:
 def test_errno_values() -> None:
     hausnumero = 156384712
     assert pc.EFSM == hausnumero + 51 == 156384763
-    assert pc.ENOCOMPATPROTO == hausnumero + 52
-    assert pc.ETERM == hausnumero + 53
-    assert pc.EMTHREAD == hausnumero + 54
+    assert hausnumero + 52 == pc.ENOCOMPATPROTO
+    assert hausnumero + 53 == pc.ETERM
+    assert hausnumero + 54 == pc.EMTHREAD
     assert pc.EAGAIN == errno.EAGAIN
     assert pc.EINVAL == errno.EINVAL
     if sys.platform != "win32":

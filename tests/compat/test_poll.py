@@ -8,12 +8,13 @@ import resource
 import socket
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from conftest import make_socket, terminate
 
 import purezmq as zmq
-from conftest import make_socket, terminate
 
 
 @pytest.fixture

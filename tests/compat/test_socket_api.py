@@ -15,9 +15,9 @@ import time
 from typing import Any
 
 import pytest
+from conftest import make_socket, terminate
 
 import purezmq
-from conftest import make_socket, terminate
 
 zmq = purezmq
 

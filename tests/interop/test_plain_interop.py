@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import pytest
-
-import purezmq
 from conftest import make_socket
 
+import purezmq
+
 zmq = pytest.importorskip("zmq")
-from zmq.auth.thread import ThreadAuthenticator  # noqa: E402
+from zmq.auth.thread import ThreadAuthenticator
 
 PASSWORDS = {"admin": "secret"}
 
@@ -22,9 +22,8 @@ def _wait_event(monitor: Any, event: int, timeout: float = 5.0) -> bool:
     events keep coming: stop at the one we want)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if monitor.poll(100):
-            if int.from_bytes(monitor.recv_multipart()[0][:2], "little") == event:
-                return True
+        if monitor.poll(100) and int.from_bytes(monitor.recv_multipart()[0][:2], "little") == event:
+            return True
     return False
 
 

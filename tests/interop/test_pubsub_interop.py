@@ -11,9 +11,9 @@ import time
 from typing import Any, Callable
 
 import pytest
+from conftest import make_socket
 
 import purezmq
-from conftest import make_socket
 
 zmq = pytest.importorskip("zmq")
 

@@ -9,9 +9,9 @@ import struct
 from typing import Any
 
 import pytest
+from conftest import make_socket
 
 import purezmq
-from conftest import make_socket
 
 zmq = pytest.importorskip("zmq")
 

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import pytest
+from conftest import make_socket
 
 import purezmq
-from conftest import make_socket
 
 zmq = pytest.importorskip("zmq")
 
@@ -132,7 +132,7 @@ def test_reconnect_to_a_new_pyzmq_peer(transport: str, ctx: purezmq.Context, pyc
     push.connect(endpoint)
     for generation in range(3):
         pull = _new(zmq, pyctx, "PULL")
-        for attempt in range(50):
+        for _attempt in range(50):
             try:
                 pull.bind(endpoint)
                 break

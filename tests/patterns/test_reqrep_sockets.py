@@ -7,9 +7,9 @@ import os
 from typing import Any
 
 import pytest
+from conftest import make_socket
 
 import purezmq as zmq
-from conftest import make_socket
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 

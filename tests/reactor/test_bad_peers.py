@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import pytest
+from conftest import make_socket
 
 import purezmq as zmq
-from conftest import make_socket
 from purezmq.zmtp import Connection, Phase
 from purezmq.zmtp.errors import ZMTP_INVALID_METADATA
 

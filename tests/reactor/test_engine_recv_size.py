@@ -15,7 +15,7 @@ MMAP_THRESHOLD = 128 * 1024  # glibc's default M_MMAP_THRESHOLD
 
 
 def test_recv_size_below_mmap_threshold() -> None:
-    assert 4096 <= engine._RECV_SIZE
+    assert engine._RECV_SIZE >= 4096
     assert engine._RECV_SIZE + 64 < MMAP_THRESHOLD  # + the bytes object header
     assert engine._RECV_SIZE_BULK >= engine._RECV_SIZE
 

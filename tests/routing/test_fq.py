@@ -42,7 +42,7 @@ def check_invariants(fq: FairQueue) -> None:
     assert fq._current == 0 or fq._current < fq._active
     assert fq._draining <= set(pipes)
     for p in pipes[fq._active :]:  # a parked pipe must be owed a wake-up
-        assert p._in.reader_asleep or not p.has_in() and p.terminated
+        assert p._in.reader_asleep or (not p.has_in() and p.terminated)
 
 
 def recv_all(fq: FairQueue) -> list[Any]:

@@ -296,7 +296,7 @@ def _stress(n: int, hwm: int, batch: int) -> None:
                 fn, args = qa.get(timeout=5)  # queue.Empty: lost wake-up
                 fn(*args)
             a.close()
-        except BaseException as e:  # noqa: BLE001 - reported by the test
+        except BaseException as e:
             errors.append(e)
             stop.set()
 
@@ -328,7 +328,7 @@ def _stress(n: int, hwm: int, batch: int) -> None:
                 fn, args = qb.get(timeout=5)  # queue.Empty: lost wake-up
                 fn(*args)
             received.append(expected)
-        except BaseException as e:  # noqa: BLE001 - reported by the test
+        except BaseException as e:
             errors.append(e)
             stop.set()
 

@@ -177,10 +177,7 @@ def test_message_decoding(case: str, feeder: str) -> None:
         feeder = "chunks-7"
     data = message(frames)
     conn = traffic_conn()
-    if feeder == "chunks-7":
-        events = feed_chunks(conn, data, [7])
-    else:
-        events = FEEDERS[feeder](conn, data)
+    events = feed_chunks(conn, data, [7]) if feeder == "chunks-7" else FEEDERS[feeder](conn, data)
     assert messages(events) == [frames]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import MalformedCommand, ZMTP_MALFORMED_COMMAND_ERROR
+from ..errors import ZMTP_MALFORMED_COMMAND_ERROR, MalformedCommand
 
 
 def parse_error_reason(data: bytes) -> str:

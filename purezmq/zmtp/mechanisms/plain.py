@@ -17,11 +17,11 @@ import enum
 from typing import Optional
 
 from ..errors import (
+    ZMTP_MALFORMED_COMMAND_HELLO,
+    ZMTP_MALFORMED_COMMAND_WELCOME,
     AuthenticationFailed,
     MalformedCommand,
     UnexpectedCommand,
-    ZMTP_MALFORMED_COMMAND_HELLO,
-    ZMTP_MALFORMED_COMMAND_WELCOME,
 )
 from ..events import AuthRequest
 from ..framing import decode_metadata
