@@ -20,7 +20,7 @@ from ..error import ZMQError
 from ..routing.pipe import Pipe
 from .options import Options, option_name
 
-Msg = list  # a whole multipart message: list of frames
+Msg = list[Any]  # a whole multipart message: list of frames
 
 
 class SocketCore:

@@ -74,6 +74,48 @@ _TABLE: dict[int, tuple[str, str, Any, Check, bool, bool]] = {
 class Options:
     """Every option of one socket, as attributes (libzmq options_t)."""
 
+    socket_type: int
+    # One attribute per `_TABLE` row, set from its default in __init__.
+    sndhwm: int
+    rcvhwm: int
+    affinity: int
+    routing_id: bytes
+    rate: int
+    recovery_ivl: int
+    sndbuf: int
+    rcvbuf: int
+    linger: int
+    reconnect_ivl: int
+    reconnect_ivl_max: int
+    backlog: int
+    maxmsgsize: int
+    multicast_hops: int
+    rcvtimeo: int
+    sndtimeo: int
+    tcp_keepalive: int
+    tcp_keepalive_cnt: int
+    tcp_keepalive_idle: int
+    tcp_keepalive_intvl: int
+    immediate: int
+    ipv6: int
+    conflate: int
+    tos: int
+    handshake_ivl: int
+    heartbeat_ivl: int
+    heartbeat_ttl: int
+    heartbeat_timeout: int
+    connect_timeout: int
+    tcp_maxrt: int
+    plain_server: int
+    plain_username: bytes
+    plain_password: bytes
+    zap_domain: bytes
+    invert_matching: int
+    reconnect_stop: int
+    connect_routing_id: bytes
+    last_endpoint: bytes
+    mechanism: int
+
     def __init__(self, socket_type: int) -> None:
         self.socket_type = socket_type
         for attr, _kind, default, *_ in _TABLE.values():

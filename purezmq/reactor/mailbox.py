@@ -33,7 +33,7 @@ class Mailbox:
         self._cmds: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._signaled = False
         if _HAS_EVENTFD:
-            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)  # type: ignore[attr-defined]
+            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)  # type: ignore[attr-defined, unused-ignore]  # 3.10+
             self._rfd = self._wfd = fd
         else:
             self._rfd, self._wfd = os.pipe()
@@ -67,7 +67,7 @@ class Mailbox:
     def _write_signal(self) -> None:
         try:
             if _HAS_EVENTFD:
-                os.eventfd_write(self._wfd, 1)  # type: ignore[attr-defined]
+                os.eventfd_write(self._wfd, 1)  # type: ignore[attr-defined, unused-ignore]  # 3.10+
             else:
                 os.write(self._wfd, b"\x01")
         except (BlockingIOError, OSError):
@@ -76,7 +76,7 @@ class Mailbox:
     def _drain(self) -> None:
         try:
             if _HAS_EVENTFD:
-                os.eventfd_read(self._rfd)  # type: ignore[attr-defined]
+                os.eventfd_read(self._rfd)  # type: ignore[attr-defined, unused-ignore]  # 3.10+
             else:
                 while os.read(self._rfd, 4096):
                     pass

@@ -17,12 +17,13 @@ from typing import Any, Optional
 
 from .. import constants as C
 from ..error import ZMQError
+from ..patterns.options import Options
 from .endpoint import Endpoint, format_tcp, ipc_address, resolve_bind
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 from .session import Session
 
 
-def _tune(sock: socket.socket, options: Any, tcp: bool) -> None:
+def _tune(sock: socket.socket, options: Options, tcp: bool) -> None:
     sock.setblocking(False)
     if options.sndbuf >= 0:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, options.sndbuf)
@@ -102,7 +103,7 @@ class Listener:
     force_close = close
 
 
-def open_listener(ep: Endpoint, options: Any) -> tuple[socket.socket, str]:
+def open_listener(ep: Endpoint, options: Options) -> tuple[socket.socket, str]:
     """Create, bind and listen (caller's thread); returns (socket, resolved name)."""
     if ep.transport == "tcp":
         family, sockaddr = resolve_bind(ep, bool(options.ipv6))
@@ -168,10 +169,10 @@ class Connecter:
         self.owner = owner
         self.ep = ep
         self.session = session
-        self.options = owner.options
+        self.options: Options = owner.options
         self.sock: Optional[socket.socket] = None
         self._timer: Optional[Timer] = None
-        self._ivl = self.options.reconnect_ivl
+        self._ivl: int = self.options.reconnect_ivl  # current backoff, ms
         self.stopped = False
 
     def start(self) -> None:

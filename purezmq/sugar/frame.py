@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import errno
 import threading
 import time
@@ -97,7 +98,7 @@ class Frame:
     def __len__(self) -> int:
         return len(self._data)
 
-    def __bytes__(self) -> bytes:
+    def __bytes__(self) -> builtins.bytes:  # plain `bytes` is the property here
         return self.bytes
 
     def __eq__(self, other: object) -> bool:

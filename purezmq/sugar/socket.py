@@ -43,7 +43,10 @@ from ..routing.pipe import Pipe
 from .frame import Frame, MessageTracker, _TrackedBuffer
 
 if TYPE_CHECKING:
+    from ._option_attrs import SocketOptionAttributes as _OptionAttributes
     from .context import Context
+else:
+    _OptionAttributes = object  # the option properties are made below the class
 
 _NOBLOCK = int(C.NOBLOCK)
 _SNDMORE = int(C.SNDMORE)
@@ -98,7 +101,7 @@ class _SocketContext:
         return f"<SocketContext({self.kind}={self.addr!r})>"
 
 
-class Socket:
+class Socket(_OptionAttributes):
     """A ZeroMQ socket; create it with ``Context.socket(socket_type)``."""
 
     _shadow = False
@@ -479,7 +482,7 @@ class Socket:
     setsockopt_string = setsockopt_unicode = set_string
 
     def get_string(self, option: int, encoding: str = "utf-8") -> str:
-        if C.option_type(option) != "bytes":  # type: ignore[attr-defined]
+        if C.option_type(option) != "bytes":
             raise TypeError(f"option {option} will not return a string to be decoded")
         value = self.get(option)
         return bytes(value).decode(encoding)
@@ -618,7 +621,7 @@ class Socket:
             return self.send(msg_parts[-1], flags, copy=copy, track=track)
         if not msg_parts:
             raise ValueError("send_multipart needs at least one frame")
-        msg = []
+        msg: list[Any] = []
         for part in msg_parts:
             if type(part) is bytes and not track:
                 msg.append(part)
@@ -667,14 +670,14 @@ class Socket:
             mailbox.process()
         msg = core.recv()
         if msg is not None:
-            return msg  # type: ignore[no-any-return]
+            return msg
         if self._closed or self._terminated:
             self._check_open()
         if flags & _NOBLOCK or self._options.rcvtimeo == 0:
             mailbox.process()
             msg = core.recv()
             if msg is not None:
-                return msg  # type: ignore[no-any-return]
+                return msg
             raise Again()
         timeo = self._options.rcvtimeo
         deadline = None if timeo < 0 else time.monotonic() + timeo / 1000.0
@@ -683,7 +686,7 @@ class Socket:
             self._sleep(deadline)
             msg = recv()
             if msg is not None:
-                return msg  # type: ignore[no-any-return]
+                return msg
             if deadline is not None and time.monotonic() >= deadline:
                 raise Again()
 

@@ -7,6 +7,7 @@ the same test (the `both` fixture), so the expectation is never from memory.
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import os
 import select
@@ -194,6 +195,33 @@ def test_attribute_options(lctx: Any, lib: Any) -> None:
     with pytest.raises(AttributeError):
         s.no_such_option  # noqa: B018
     s.close()
+
+
+def test_typed_option_attributes_match_the_properties() -> None:
+    """sugar/_option_attrs.py (what mypy sees) lists exactly the option
+    properties socket.py makes at run time, with each option's value type."""
+    from purezmq.sugar._option_attrs import SocketOptionAttributes
+    from purezmq.sugar.socket import Socket
+
+    typed = dict(SocketOptionAttributes.__annotations__)
+    for name, member in vars(SocketOptionAttributes).items():
+        if isinstance(member, property):
+            typed[name] = member.fget.__annotations__["return"]
+    made = {}
+    for name, option in purezmq.SocketOption.__members__.items():
+        prop = inspect.getattr_static(Socket, name.lower())
+        if isinstance(prop, property) and prop.fget.__qualname__.startswith("_option_property"):
+            made[name.lower()] = "bytes" if purezmq.constants.option_type(option) == "bytes" else "int"
+    assert typed == made
+
+
+def test_options_annotations_cover_the_table() -> None:
+    from purezmq.patterns.options import _TABLE, Options
+
+    kinds = {attr: "bytes" if kind == "bytes" else "int" for attr, kind, *_ in _TABLE.values()}
+    declared = dict(Options.__annotations__)
+    assert declared.pop("socket_type") == "int"
+    assert declared == kinds
 
 
 def test_no_block_and_timeouts_raise_again(ctx: purezmq.Context) -> None:
