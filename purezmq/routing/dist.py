@@ -30,45 +30,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from .array import PipeArray
 from .pipe import Pipe
 
 
-class Distributor:
-    """Send one message to all or to the matching pipes; libzmq dist_t."""
+class Distributor(PipeArray):
+    """Send one message to all or to the matching pipes; libzmq dist_t.
 
-    __slots__ = ("_active", "_index", "_matching", "_pipes")
+    `attach` adds a pipe as writable but not matching; `activated` (the
+    pipe's ``write_activated``) makes a parked pipe writable again."""
+
+    __slots__ = ("_matching",)
 
     def __init__(self) -> None:
-        self._pipes: list[Pipe] = []
-        self._index: dict[Pipe, int] = {}  # pipe -> position in _pipes
+        super().__init__()  # pipes [0, _active) are writable
         self._matching = 0  # pipes [0, _matching) get the current message
-        self._active = 0  # pipes [0, _active) are writable
 
     # -- membership ----------------------------------------------------------
 
-    def attach(self, pipe: Pipe) -> None:
-        """Add a new pipe; it starts active (writable) but not matching."""
-        index = self._index
-        if pipe in index:
-            return
-        pipes = self._pipes
-        index[pipe] = len(pipes)
-        pipes.append(pipe)
-        self._swap(self._active, len(pipes) - 1)
-        self._active += 1
-
-    def activated(self, pipe: Pipe) -> None:
-        """The pipe is writable again. Idempotent; unknown pipes are ignored."""
-        i = self._index.get(pipe)
-        if i is None or i < self._active:
-            return
-        self._swap(i, self._active)
-        self._active += 1
-
     def pipe_terminated(self, pipe: Pipe) -> None:
         """Forget the pipe. Idempotent."""
-        index = self._index
-        i = index.get(pipe)
+        i = self._index.get(pipe)
         if i is None:
             return
         if i < self._matching:
@@ -78,11 +60,7 @@ class Distributor:
         if i < self._active:
             self._active -= 1
             self._swap(i, self._active)
-        i = index.pop(pipe)
-        last = self._pipes.pop()
-        if last is not pipe:
-            self._pipes[i] = last
-            index[last] = i
+        self._erase(pipe)
 
     # -- matching set ----------------------------------------------------------
 
@@ -154,13 +132,6 @@ class Distributor:
                 return False
         return True
 
-    def __len__(self) -> int:
-        return len(self._pipes)
-
-    @property
-    def active_count(self) -> int:
-        return self._active
-
     @property
     def matching_count(self) -> int:
         return self._matching
@@ -184,14 +155,3 @@ class Distributor:
                 i += 1
             else:
                 return m
-
-    def _swap(self, i: int, j: int) -> None:
-        if i != j:
-            pipes = self._pipes
-            a = pipes[i]
-            b = pipes[j]
-            pipes[i] = b
-            pipes[j] = a
-            index = self._index
-            index[a] = j
-            index[b] = i

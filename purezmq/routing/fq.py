@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Same two-region list as `LoadBalancer` (see lb.py):
+Same two-region list as `LoadBalancer` (`PipeArray`, array.py):
 
     [0, _active)        pipes that may hold messages, read round-robin
     [_active, len)      pipes found empty; parked until ``read_activated``
@@ -27,41 +27,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from .array import PipeArray
 from .pipe import Pipe
 
 
-class FairQueue:
-    """Round-robin inbound pipe selection; counterpart of libzmq fq_t."""
+class FairQueue(PipeArray):
+    """Round-robin inbound pipe selection; counterpart of libzmq fq_t.
 
-    __slots__ = ("_active", "_current", "_draining", "_index", "_pipes")
+    `attach` adds a pipe as active, so the first `recv` polls it;
+    `activated` (the pipe's ``read_activated``) wakes a parked pipe."""
+
+    __slots__ = ("_current", "_draining")
 
     def __init__(self) -> None:
-        self._pipes: list[Pipe] = []
-        self._index: dict[Pipe, int] = {}  # pipe -> position in _pipes
-        self._active = 0  # pipes [0, _active) may be readable
+        super().__init__()  # pipes [0, _active) may be readable
         self._current = 0  # next pipe to read, always < _active (or 0)
         self._draining: set[Pipe] = set()  # terminated, still holding messages
 
     # -- membership ----------------------------------------------------------
-
-    def attach(self, pipe: Pipe) -> None:
-        """Add a new pipe; it starts active, so the first `recv` polls it."""
-        index = self._index
-        if pipe in index:
-            return
-        pipes = self._pipes
-        index[pipe] = len(pipes)
-        pipes.append(pipe)
-        self._swap(self._active, len(pipes) - 1)
-        self._active += 1
-
-    def activated(self, pipe: Pipe) -> None:
-        """The pipe has messages again. Idempotent; unknown pipes are ignored."""
-        i = self._index.get(pipe)
-        if i is None or i < self._active:
-            return
-        self._swap(i, self._active)
-        self._active += 1
 
     def pipe_terminated(self, pipe: Pipe) -> None:
         """The pipe is closing: drain what it holds, then forget it. Idempotent."""
@@ -121,13 +104,6 @@ class FairQueue:
             active = self._exhausted(cur)
         return False
 
-    def __len__(self) -> int:
-        return len(self._pipes)
-
-    @property
-    def active_count(self) -> int:
-        return self._active
-
     # -- internals -------------------------------------------------------------
 
     def _exhausted(self, cur: int) -> int:
@@ -152,21 +128,3 @@ class FairQueue:
                 self._current = 0
         self._draining.discard(pipe)
         self._erase(pipe)
-
-    def _swap(self, i: int, j: int) -> None:
-        if i != j:
-            pipes = self._pipes
-            a = pipes[i]
-            b = pipes[j]
-            pipes[i] = b
-            pipes[j] = a
-            index = self._index
-            index[a] = j
-            index[b] = i
-
-    def _erase(self, pipe: Pipe) -> None:
-        i = self._index.pop(pipe)
-        last = self._pipes.pop()
-        if last is not pipe:
-            self._pipes[i] = last
-            self._index[last] = i

@@ -2,16 +2,13 @@
 
 Theory of operation
 -------------------
-``_pipes`` is one list split in two regions, exactly as libzmq's ``array_t``:
+``_pipes`` is one list split in two regions (`PipeArray`, array.py):
 
     [0, _active)        pipes believed writable, served round-robin
     [_active, len)      pipes that refused a write; parked until the pipe's
                         owner reports ``write_activated`` (-> `activated`)
 
 Moving a pipe between regions is one swap, so every operation is O(1).
-``_index`` maps pipe -> position (libzmq keeps that index inside the pipe;
-ours cannot, because one pipe usually sits in two routing objects at once,
-e.g. a DEALER's `FairQueue` and `LoadBalancer`).
 
 A queue item is a whole multipart message, so multipart atomicity is free
 and libzmq's ``_more``/``_dropping`` bookkeeping disappears. A pipe whose
@@ -26,40 +23,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from .array import PipeArray
 from .pipe import Pipe
 
 
-class LoadBalancer:
-    """Round-robin outbound pipe selection; counterpart of libzmq lb_t."""
+class LoadBalancer(PipeArray):
+    """Round-robin outbound pipe selection; counterpart of libzmq lb_t.
 
-    __slots__ = ("_active", "_current", "_index", "_pipes")
+    `attach` adds a pipe as writable; `activated` (the pipe's
+    ``write_activated``) makes a parked pipe writable again."""
+
+    __slots__ = ("_current",)
 
     def __init__(self) -> None:
-        self._pipes: list[Pipe] = []
-        self._index: dict[Pipe, int] = {}  # pipe -> position in _pipes
-        self._active = 0  # pipes [0, _active) are writable
+        super().__init__()  # pipes [0, _active) are writable
         self._current = 0  # next pipe to try, always < _active (or 0)
 
     # -- membership ----------------------------------------------------------
-
-    def attach(self, pipe: Pipe) -> None:
-        """Add a new pipe; it starts active (writable)."""
-        index = self._index
-        if pipe in index:
-            return
-        pipes = self._pipes
-        index[pipe] = len(pipes)
-        pipes.append(pipe)
-        self._swap(self._active, len(pipes) - 1)
-        self._active += 1
-
-    def activated(self, pipe: Pipe) -> None:
-        """The pipe is writable again. Idempotent; unknown pipes are ignored."""
-        i = self._index.get(pipe)
-        if i is None or i < self._active:
-            return
-        self._swap(i, self._active)
-        self._active += 1
 
     def pipe_terminated(self, pipe: Pipe) -> None:
         """Forget the pipe. Idempotent."""
@@ -122,13 +102,6 @@ class LoadBalancer:
             self._deactivate(self._current)
         return False
 
-    def __len__(self) -> int:
-        return len(self._pipes)
-
-    @property
-    def active_count(self) -> int:
-        return self._active
-
     # -- internals -------------------------------------------------------------
 
     def _deactivate(self, cur: int) -> int:
@@ -141,21 +114,3 @@ class LoadBalancer:
         else:
             self._current = 0
         return active
-
-    def _swap(self, i: int, j: int) -> None:
-        if i != j:
-            pipes = self._pipes
-            a = pipes[i]
-            b = pipes[j]
-            pipes[i] = b
-            pipes[j] = a
-            index = self._index
-            index[a] = j
-            index[b] = i
-
-    def _erase(self, pipe: Pipe) -> None:
-        i = self._index.pop(pipe)
-        last = self._pipes.pop()
-        if last is not pipe:
-            self._pipes[i] = last
-            self._index[last] = i
