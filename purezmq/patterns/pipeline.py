@@ -30,6 +30,9 @@ class Push(SocketCore):
     def xpipe_terminated(self, pipe: Pipe) -> None:
         self._lb.pipe_terminated(pipe)
 
+    def send(self, msg: Msg) -> bool:  # replaced per instance by the LoadBalancer's
+        return self._lb.send(msg)
+
 
 class Pull(SocketCore):
     """PULL: fair-queues from PUSH peers; counterpart of libzmq src/pull.cpp."""

@@ -72,6 +72,9 @@ class Dealer(SocketCore):
         self._fq.pipe_terminated(pipe)
         self._lb.pipe_terminated(pipe)
 
+    def send(self, msg: Msg) -> bool:  # replaced per instance by the LoadBalancer's
+        return self._lb.send(msg)
+
     def set_option(self, option: int, value: Any) -> bool:
         if option == O.PROBE_ROUTER:
             self._probe_router = bool(coerce(option, "int", value))

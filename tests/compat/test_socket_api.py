@@ -467,3 +467,22 @@ def test_receive_only_socket_refuses_sndmore(lctx: Any, lib: Any) -> None:
         pull.send(b"x", lib.SNDMORE | lib.NOBLOCK)
     assert info.value.errno == errno.ENOTSUP
     pull.close(0)
+
+
+@pytest.mark.parametrize("sender,receiver", [("PUSH", "PULL"), ("DEALER", "ROUTER")])
+def test_sndmore_sends_no_extra_message(lctx: Any, lib: Any, sender: str, receiver: str) -> None:
+    """A message started with SNDMORE arrives alone: the receive-only check in
+    Socket.send must not send anything on types whose send is bound per instance."""
+    rx = lctx.socket(getattr(lib, receiver))
+    tx = lctx.socket(getattr(lib, sender))
+    rx.rcvtimeo = 2000
+    addr = f"inproc://sndmore-{sender}"
+    rx.bind(addr)
+    tx.connect(addr)
+    tx.send(b"a", lib.SNDMORE)
+    tx.send(b"b")
+    got = rx.recv_multipart()
+    assert got[-2:] == [b"a", b"b"]
+    assert not rx.poll(50)
+    tx.close(0)
+    rx.close(0)
