@@ -16,7 +16,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
 
 import purezmq as zmq
 
@@ -81,7 +82,7 @@ def demo(clients: int = 3, workers: int = 2, requests: int = 5) -> int:
     answered = 0
     started = time.perf_counter()
     socks = []
-    for c in range(clients):
+    for _ in range(clients):
         req = ctx.socket(zmq.DEALER)
         req.linger = 0
         req.rcvtimeo = 5000
@@ -128,7 +129,7 @@ def _libzmq_exchange() -> None:
         dealer.identity = b"purezmq-dealer"
         dealer.connect(f"tcp://127.0.0.1:{port}")
         dealer.send_multipart([b"", b"hello libzmq"])
-        ident, empty, body = rep.recv_multipart()
+        ident, _, body = rep.recv_multipart()
         rep.send_multipart([ident, b"", b"hello purezmq, from libzmq " + pyzmq.zmq_version().encode()])
         print(f"libzmq ROUTER got {body!r} from {ident!r}")
         print(f"purezmq DEALER got {dealer.recv_multipart()[1]!r}")

@@ -21,7 +21,9 @@ class RelayThread:
     """Run `fn(*args)` (proxy, proxy_steerable, monitored_queue...) on a thread
     and record how it ended."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, close: Optional[list[Any]] = None) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], *args: Any, close: Optional[list[Any]] = None
+    ) -> None:
         self.result: Any = None
         self.error: Optional[BaseException] = None
         self._close = close or []
@@ -73,4 +75,11 @@ def settle_subscriptions(pub: Any, sub: Any, topic: bytes = b"", timeout: float 
         sub.recv_multipart()
 
 
-__all__ = ["RelayThread", "fd_count", "purezmq", "settle_subscriptions", "term_in_thread", "wait_for"]
+__all__ = [
+    "RelayThread",
+    "fd_count",
+    "purezmq",
+    "settle_subscriptions",
+    "term_in_thread",
+    "wait_for",
+]

@@ -12,7 +12,8 @@ import struct
 import subprocess
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import make_socket
@@ -88,7 +89,7 @@ def test_queue_runner_serves_pyzmq_req_rep(pyctx: Any, runners: list[Runner]) ->
         runners, "queue", "--in-bind", "tcp://127.0.0.1:0", "--out-bind", "tcp://127.0.0.1:*",
         "--control", "tcp://127.0.0.1:0",
     )  # fmt: skip
-    assert r.banner.startswith("purezmq device queue (pid %d)" % r.proc.pid)
+    assert r.banner.startswith(f"purezmq device queue (pid {r.proc.pid})")
     fe, be, ctrl_ep = r.endpoints["in"], r.endpoints["out"], r.endpoints["control"]
     for ep in (fe, be, ctrl_ep):
         assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", ep) and not ep.endswith(":0")
@@ -148,7 +149,11 @@ def test_forwarder_runner_with_capture(pyctx: Any, runners: list[Runner]) -> Non
         runners, "forwarder", "--in-bind", "tcp://127.0.0.1:0", "--out-bind", "tcp://127.0.0.1:0",
         "--capture", "tcp://127.0.0.1:0",
     )  # fmt: skip
-    assert "in XSUB bind" in r.banner and "out XPUB bind" in r.banner and "capture PUB bind" in r.banner
+    assert (
+        "in XSUB bind" in r.banner
+        and "out XPUB bind" in r.banner
+        and "capture PUB bind" in r.banner
+    )
     pub = make_socket(pyctx, zmq.PUB)
     pub.connect(r.endpoints["in"])
     sub = make_socket(pyctx, zmq.SUB)

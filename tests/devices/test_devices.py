@@ -109,7 +109,9 @@ def test_exports_match_pyzmq() -> None:
     for name in expected:
         assert getattr(zmq.devices, name) is getattr(devices, name)
     assert zmq.devices.proxy is zmq.proxy
-    assert issubclass(ThreadDevice, BackgroundDevice) and issubclass(ProcessDevice, BackgroundDevice)
+    assert issubclass(ThreadDevice, BackgroundDevice) and issubclass(
+        ProcessDevice, BackgroundDevice
+    )
 
 
 def test_defaults_and_context_factories() -> None:
@@ -349,7 +351,9 @@ def test_process_proxy_steerable_terminate_and_statistics(ctx: Any) -> None:
 # -- Proxy / MonitoredQueue in threads and processes -----------------------------------------
 
 
-def _monitored_round_trip(ctx: Any, dev: Any, in_port: int, out_port: int, mon_port: int) -> list[list[bytes]]:
+def _monitored_round_trip(
+    ctx: Any, dev: Any, in_port: int, out_port: int, mon_port: int
+) -> list[list[bytes]]:
     mon = make_socket(ctx, zmq.SUB)
     mon.subscribe(b"")
     mon.connect(f"{LOCAL}:{mon_port}")

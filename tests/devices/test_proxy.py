@@ -64,7 +64,9 @@ def _bind(sock: Any, transport: str, name: str) -> str:
     return sock.last_endpoint.decode()
 
 
-def _relay_sockets(bench: Bench, front_type: int, back_type: int, transport: str) -> tuple[Any, Any, str, str]:
+def _relay_sockets(
+    bench: Bench, front_type: int, back_type: int, transport: str
+) -> tuple[Any, Any, str, str]:
     front = bench.socket(front_type)
     back = bench.socket(back_type)
     return front, back, _bind(front, transport, "front"), _bind(back, transport, "back")
@@ -307,7 +309,9 @@ def _steerable(bench: Bench, control_type: int) -> tuple[RelayThread, Any, Any, 
     control = bench.socket(control_type)
     control.linger = 0
     control.bind("inproc://control")
-    relay = RelayThread(zmq.proxy_steerable, front, back, None, control, close=[front, back, control])
+    relay = RelayThread(
+        zmq.proxy_steerable, front, back, None, control, close=[front, back, control]
+    )
     src = bench.client(zmq.PUSH)
     dst = bench.client(zmq.PULL, timeout_ms=300)
     src.connect(fe)
@@ -357,7 +361,9 @@ def test_steerable_statistics_exact(bench: Bench) -> None:
     front, back, fe, be = _relay_sockets(bench, zmq.ROUTER, zmq.DEALER, "inproc")
     control = bench.socket(zmq.PAIR)
     control.bind("inproc://control")
-    relay = RelayThread(zmq.proxy_steerable, front, back, None, control, close=[front, back, control])
+    relay = RelayThread(
+        zmq.proxy_steerable, front, back, None, control, close=[front, back, control]
+    )
     steer = bench.client(zmq.PAIR)
     steer.connect("inproc://control")
     client = bench.client(zmq.DEALER)
@@ -374,7 +380,9 @@ def test_steerable_statistics_exact(bench: Bench) -> None:
     req = 3 * (3 + 0 + 9)  # "cli" + "" + "request-N" per request
     rep = 3 * (3 + 0 + 9 + 5)
     assert _stats(steer) == [9, req, 12, rep, 12, rep, 9, req]
-    values = ProxyStatistics.parse([struct.pack("=Q", v) for v in [9, req, 12, rep, 12, rep, 9, req]])
+    values = ProxyStatistics.parse(
+        [struct.pack("=Q", v) for v in [9, req, 12, rep, 12, rep, 9, req]]
+    )
     assert values["frontend_recv_msgs"] == 9 and values["backend_sent_bytes"] == req
     steer.send(b"TERMINATE")
     relay.join()
