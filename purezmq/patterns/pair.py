@@ -6,6 +6,7 @@ from typing import Optional
 
 from ..routing.pipe import Pipe
 from .base import Msg, SocketCore
+from .options import Options
 
 
 class Pair(SocketCore):
@@ -13,8 +14,8 @@ class Pair(SocketCore):
 
     socket_type_name = "PAIR"
 
-    def __init__(self, options: object) -> None:
-        super().__init__(options)  # type: ignore[arg-type]
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
         self._pipe: Optional[Pipe] = None
 
     def xattach(self, pipe: Pipe) -> None:
@@ -38,10 +39,10 @@ class Pair(SocketCore):
         pipe = self._pipe
         if pipe is None:
             return None
-        msg = pipe.read()
+        msg: Optional[Msg] = pipe.read()
         if msg is None and pipe.terminated:
             self._pipe = None
-        return msg  # type: ignore[no-any-return]
+        return msg
 
     def has_in(self) -> bool:
         pipe = self._pipe

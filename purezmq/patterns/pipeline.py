@@ -8,6 +8,7 @@ from ..routing.fq import FairQueue
 from ..routing.lb import LoadBalancer
 from ..routing.pipe import Pipe
 from .base import Msg, SocketCore
+from .options import Options
 
 
 class Push(SocketCore):
@@ -15,9 +16,10 @@ class Push(SocketCore):
 
     socket_type_name = "PUSH"
 
-    def __init__(self, options: object) -> None:
-        super().__init__(options)  # type: ignore[arg-type]
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
         self._lb = LoadBalancer()
+        # Hot path: the LoadBalancer's bound methods replace ours per instance.
         self.send = self._lb.send  # type: ignore[method-assign]
         self.has_out = self._lb.has_out  # type: ignore[method-assign]
 
@@ -39,9 +41,10 @@ class Pull(SocketCore):
 
     socket_type_name = "PULL"
 
-    def __init__(self, options: object) -> None:
-        super().__init__(options)  # type: ignore[arg-type]
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
         self._fq = FairQueue()
+        # Hot path: the FairQueue's bound methods replace ours per instance.
         self.recv = self._fq.recv  # type: ignore[method-assign]
         self.has_in = self._fq.has_in  # type: ignore[method-assign]
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import errno
 from collections import deque
+from collections.abc import Sized
 from typing import Any, Callable, Optional
 
 from ..constants import SocketOption as O
@@ -49,7 +50,7 @@ from ..routing.pipe import Pipe
 from ..routing.trie import MultiTrie, Trie
 from ..zmtp.events import Cancel, Subscribe
 from .base import Msg, SocketCore
-from .options import coerce
+from .options import Options, coerce
 
 _XPUB_FLAGS = frozenset(
     int(o)
@@ -82,18 +83,33 @@ def _subscription(msg: Any) -> Optional[tuple[bool, bytes]]:
     return body[0] == 1, bytes(body[1:])
 
 
+class _TopicsCount(SocketCore):
+    """ZMQ_TOPICS_COUNT: the number of distinct prefixes in ``_subs``."""
+
+    _subs: Sized
+
+    def handles_option(self, option: int) -> bool:
+        return option == O.TOPICS_COUNT
+
+    def get_option(self, option: int) -> Any:
+        if option == O.TOPICS_COUNT:
+            return len(self._subs)
+        return super().get_option(option)
+
+
 # ---------------------------------------------------------------------------
 # Publisher side
 # ---------------------------------------------------------------------------
 
 
-class XPub(SocketCore):
+class XPub(_TopicsCount):
     """XPUB: publisher that shows subscriptions to the app; libzmq xpub_t."""
 
     socket_type_name = "XPUB"
     _deliver = True  # hand subscription and upstream messages to the app
+    _subs: MultiTrie
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         self._dist = Distributor()
         self._subs = MultiTrie()
@@ -273,14 +289,6 @@ class XPub(SocketCore):
             return True
         return False
 
-    def handles_option(self, option: int) -> bool:
-        return option == O.TOPICS_COUNT
-
-    def get_option(self, option: int) -> Any:
-        if option == O.TOPICS_COUNT:
-            return len(self._subs)
-        return super().get_option(option)
-
 
 class Pub(XPub):
     """PUB: XPUB that keeps subscriptions to itself; libzmq pub_t."""
@@ -299,12 +307,13 @@ class Pub(XPub):
 # ---------------------------------------------------------------------------
 
 
-class XSub(SocketCore):
+class XSub(_TopicsCount):
     """XSUB: subscriptions are messages the app sends; libzmq xsub_t."""
 
     socket_type_name = "XSUB"
+    _subs: Trie
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         # libzmq xsub_t: pending subscriptions are not worth lingering for.
         options.linger = 0
@@ -313,7 +322,8 @@ class XSub(SocketCore):
         self._subs = Trie()
         self._verbose_unsubs = False  # XSUB_VERBOSE_UNSUBSCRIBE
         self._only_first = False  # ONLY_FIRST_SUBSCRIBE (no effect on whole messages)
-        if type(self) is XSub:
+        if type(self) is XSub:  # not for SUB, a subclass (as libzmq sub_t)
+            # Hot path: the FairQueue's bound methods replace ours per instance.
             self.recv = self._fq.recv  # type: ignore[method-assign]
             self.has_in = self._fq.has_in  # type: ignore[method-assign]
 
@@ -387,21 +397,13 @@ class XSub(SocketCore):
             return True
         return False
 
-    def handles_option(self, option: int) -> bool:
-        return option == O.TOPICS_COUNT
-
-    def get_option(self, option: int) -> Any:
-        if option == O.TOPICS_COUNT:
-            return len(self._subs)
-        return super().get_option(option)
-
 
 class Sub(XSub):
     """SUB: subscribes by option, filters what it receives; libzmq sub_t."""
 
     socket_type_name = "SUB"
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         self._stash: Optional[Msg] = None  # a matching message found by has_in
         self._fq_recv = self._fq.recv

@@ -38,7 +38,7 @@ from ..routing.fq import FairQueue
 from ..routing.lb import LoadBalancer
 from ..routing.pipe import Pipe
 from .base import Msg, SocketCore
-from .options import coerce
+from .options import Options, coerce
 
 
 class Dealer(SocketCore):
@@ -46,15 +46,18 @@ class Dealer(SocketCore):
 
     socket_type_name = "DEALER"
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         self._fq = FairQueue()
         self._lb = LoadBalancer()
         self._probe_router = False
-        self.send = self._lb.send  # type: ignore[method-assign]
-        self.recv = self._fq.recv  # type: ignore[method-assign]
-        self.has_in = self._fq.has_in  # type: ignore[method-assign]
-        self.has_out = self._lb.has_out  # type: ignore[method-assign]
+        if type(self) is Dealer:  # not for REQ, a subclass (as libzmq req_t)
+            # Hot path: the routing objects' bound methods replace ours per
+            # instance, so a send or recv costs no extra Python call.
+            self.send = self._lb.send  # type: ignore[method-assign]
+            self.recv = self._fq.recv  # type: ignore[method-assign]
+            self.has_in = self._fq.has_in  # type: ignore[method-assign]
+            self.has_out = self._lb.has_out  # type: ignore[method-assign]
 
     def xattach(self, pipe: Pipe) -> None:
         if self._probe_router:
@@ -95,7 +98,7 @@ class Router(SocketCore):
     socket_type_name = "ROUTER"
     needs_routing_id = True
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         self._fq = FairQueue()
         self._routes: dict[bytes, Pipe] = {}
@@ -104,7 +107,9 @@ class Router(SocketCore):
         self._mandatory = False
         self._handover = False
         self._probe_router = False
-        self.has_in = self._fq.has_in  # type: ignore[method-assign]
+        if type(self) is Router:  # not for REP, a subclass (as libzmq rep_t)
+            # Hot path: the FairQueue's bound method replaces ours per instance.
+            self.has_in = self._fq.has_in  # type: ignore[method-assign]
 
     # -- pipes ---------------------------------------------------------------
 
@@ -187,6 +192,9 @@ class Router(SocketCore):
         msg, pipe = got
         return [pipe.routing_id, *msg]
 
+    def has_in(self) -> bool:  # replaced per instance by the FairQueue's
+        return self._fq.has_in()
+
     def has_out(self) -> bool:
         return True
 
@@ -242,42 +250,26 @@ def _flag(option: int, value: Any) -> bool:
     return bool(coerce(option, "int", value))
 
 
-class Req(SocketCore):
+class Req(Dealer):
     """REQ: strict request/reply client over DEALER plumbing; libzmq req_t."""
 
     socket_type_name = "REQ"
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
-        self._fq = FairQueue()
-        self._lb = LoadBalancer()
         self._table = _REQ_STRICT
         self._state = _State.SEND
         self._correlate = False  # REQ_CORRELATE
         self._request_id = random.getrandbits(32)
         self._reply_pipe: Optional[Pipe] = None  # where the last request went
         self._stash: Optional[Msg] = None  # a valid reply found by has_in
-        self._probe_router = False
 
     # -- pipes ---------------------------------------------------------------
-
-    def xattach(self, pipe: Pipe) -> None:
-        if self._probe_router:
-            pipe.write([b""])
-        self._fq.attach(pipe)
-        self._lb.attach(pipe)
-
-    def xread_activated(self, pipe: Pipe) -> None:
-        self._fq.activated(pipe)
-
-    def xwrite_activated(self, pipe: Pipe) -> None:
-        self._lb.activated(pipe)
 
     def xpipe_terminated(self, pipe: Pipe) -> None:
         if pipe is self._reply_pipe:
             self._reply_pipe = None  # libzmq: then a reply from any peer will do
-        self._fq.pipe_terminated(pipe)
-        self._lb.pipe_terminated(pipe)
+        super().xpipe_terminated(pipe)
 
     # -- messages ----------------------------------------------------------------
 
@@ -362,10 +354,8 @@ class Req(SocketCore):
             self._table = _REQ_RELAXED if _flag(option, value) else _REQ_STRICT
         elif option == O.REQ_CORRELATE:
             self._correlate = _flag(option, value)
-        elif option == O.PROBE_ROUTER:
-            self._probe_router = _flag(option, value)
         else:
-            return False
+            return super().set_option(option, value)  # PROBE_ROUTER
         return True
 
 
@@ -374,12 +364,11 @@ class Rep(Router):
 
     socket_type_name = "REP"
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__(options)
         self._state = _State.RECV
         self._envelope: Optional[Msg] = None  # [routing_id, *hops, b""] of the request
         self._stash: Optional[tuple[Msg, Msg]] = None  # (envelope, body) found by has_in
-        self.has_in = self._has_request  # type: ignore[method-assign]
 
     def recv(self) -> Optional[Msg]:
         nxt = _REP.get((self._state, _RECV))
@@ -413,7 +402,7 @@ class Rep(Router):
                 continue  # delimiter with no body after it: libzmq rolls back
             return [pipe.routing_id, *msg[:i]], msg[i:]
 
-    def _has_request(self) -> bool:
+    def has_in(self) -> bool:
         if self._state is not _State.RECV:
             return False
         if self._stash is not None:

@@ -67,11 +67,11 @@ class FairQueue(PipeArray):
         pipes = self._pipes
         while active:
             cur = self._current
-            msg = pipes[cur].read()
+            msg: list[Any] | None = pipes[cur].read()  # local annotation: no bytecode
             if msg is not None:
                 cur += 1
                 self._current = cur if cur < active else 0
-                return msg  # type: ignore[no-any-return]
+                return msg
             active = self._exhausted(cur)
         return None
 
