@@ -112,7 +112,7 @@ def demo(clients: int = 3, workers: int = 2, requests: int = 5) -> int:
 
 def _libzmq_exchange() -> None:
     try:
-        import zmq as pyzmq  # type: ignore[import-not-found]
+        import zmq as pyzmq  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         print("pyzmq not installed: skipping the purezmq <-> libzmq exchange")
         return
