@@ -178,10 +178,7 @@ class Context:
         ContextTerminated; those threads must then close their sockets."""
         if self._closed:
             return
-        with self._cond:
-            self._terminating = True
-            sockets = list(self._sockets)
-        for sock in sockets:
+        for sock in self._start_terminating():
             sock._context_terminating()
         with self._cond:
             while self._open_sockets > 0:
@@ -194,13 +191,16 @@ class Context:
         """Close every socket (with `linger` if given), then terminate."""
         if self._closed:
             return
-        with self._cond:
-            self._terminating = True
-            sockets = list(self._sockets)
-        for sock in sockets:
+        for sock in self._start_terminating():
             if not sock.closed:
                 sock.close(linger=linger)
         self.term()
+
+    def _start_terminating(self) -> list[Socket]:
+        """No new sockets from now on; the sockets open at this moment."""
+        with self._cond:
+            self._terminating = True
+            return list(self._sockets)
 
     def _shutdown(self) -> None:
         loop = self._loop

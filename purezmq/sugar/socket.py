@@ -693,7 +693,9 @@ class Socket(_OptionAttributes):
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a Frame when ``copy=False``."""
         msg = self._recv_msg
-        if msg is None and self._ok:
+        if msg is None:
+            if not self._ok:
+                self._check_open()  # closed or terminated: raises
             # Fast path: take a whole message straight from the core.
             if self._cmds:
                 self._mailbox.process()
@@ -713,18 +715,6 @@ class Socket(_OptionAttributes):
             self._recv_index = 0
         if self._closed or self._terminated:
             self._check_open()
-        if msg is None:
-            msg = self._next_message(flags)
-            if len(msg) == 1:
-                self._rcvmore = 0
-                data = msg[0]
-                if type(data) is not bytes:
-                    data = bytes(data)
-                if copy:
-                    return data
-                return self._make_frame(data, False)
-            self._recv_msg = msg
-            self._recv_index = 0
         i = self._recv_index
         data = msg[i]
         if type(data) is not bytes:
