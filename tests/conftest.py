@@ -10,7 +10,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -87,3 +87,37 @@ def make_socket(context: Any, kind: int, timeout_ms: int = 5000) -> Any:
     sock.setsockopt(purezmq.SNDTIMEO, timeout_ms)
     sock.setsockopt(purezmq.LINGER, 0)
     return sock
+
+
+@pytest.fixture
+def new(ctx: Any) -> Iterator[Callable[[int], Any]]:
+    """new(kind): a purezmq socket (`make_socket`), closed before `ctx` goes."""
+    made: list[Any] = []
+
+    def factory(kind: int) -> Any:
+        sock = make_socket(ctx, kind)
+        made.append(sock)
+        return sock
+
+    yield factory
+    for sock in made:
+        sock.close(linger=0)
+
+
+@pytest.fixture
+def libs(ctx: Any, pyctx: Any, pyzmq: Any) -> Iterator[Callable[[str, str], Any]]:
+    """libs(side, kind): side 'pz' (purezmq) or 'py' (pyzmq), kind a type name
+    such as "PUB"; sockets are closed before the contexts go."""
+    made: list[Any] = []
+
+    def factory(side: str, kind: str) -> Any:
+        if side == "pz":
+            sock = make_socket(ctx, getattr(purezmq, kind))
+        else:
+            sock = make_socket(pyctx, getattr(pyzmq, kind))
+        made.append(sock)
+        return sock
+
+    yield factory
+    for sock in made:
+        sock.close(linger=0)

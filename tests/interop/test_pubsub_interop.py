@@ -4,14 +4,13 @@ accepts subscriptions in the same form libzmq does (INTEROP.md #4)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from conftest import make_socket
+from helpers import bind, drain_socket, until
 
 import purezmq
 
@@ -21,51 +20,8 @@ DIRECTIONS = ["purezmq->libzmq", "libzmq->purezmq"]
 TRANSPORTS = ["tcp", "ipc"]
 
 
-@pytest.fixture
-def libs(ctx: Any, pyctx: Any) -> Any:
-    """new(side, kind): side 'pz' or 'py'; sockets closed before the contexts."""
-    made: list[Any] = []
-
-    def new(side: str, kind: str) -> Any:
-        if side == "pz":
-            sock = make_socket(ctx, getattr(purezmq, kind))
-        else:
-            sock = make_socket(pyctx, getattr(zmq, kind))
-        made.append(sock)
-        return sock
-
-    yield new
-    for sock in made:
-        sock.close(linger=0)
-
-
 def sides(direction: str) -> tuple[str, str]:
     return ("pz", "py") if direction == "purezmq->libzmq" else ("py", "pz")
-
-
-def bind(sock: Any, transport: str, ipc_dir: str) -> str:
-    if transport == "tcp":
-        port = sock.bind_to_random_port("tcp://127.0.0.1")
-        return f"tcp://127.0.0.1:{port}"
-    addr = "ipc://" + os.path.join(ipc_dir, f"ps-{id(sock)}")
-    sock.bind(addr)
-    return addr
-
-
-def until(pub_send: Callable[[], Any], sub: Any, timeout: float = 5.0) -> list[bytes]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pub_send()
-        if sub.poll(20):
-            return sub.recv_multipart()  # type: ignore[no-any-return]
-    raise AssertionError("subscription never propagated")
-
-
-def drain(sock: Any, wait_ms: int = 50) -> list[list[bytes]]:
-    out = []
-    while sock.poll(wait_ms):
-        out.append(sock.recv_multipart())
-    return out
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -80,22 +36,22 @@ def test_pub_sub_prefix_filter_unsubscribe(libs: Any, ipc_dir: str, direction: s
     sub.setsockopt(purezmq.UNSUBSCRIBE, b"")
     sub.setsockopt(purezmq.SUBSCRIBE, b"news")  # counted twice
     until(lambda: pub.send(b"news warmup"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     for topic in (b"new", b"news", b"newsflash", b"sport"):
         pub.send_multipart([topic, b"body"])
-    assert [m[0] for m in drain(sub)] == [b"news", b"newsflash"]
+    assert [m[0] for m in drain_socket(sub)] == [b"news", b"newsflash"]
     sub.setsockopt(purezmq.UNSUBSCRIBE, b"news")  # one left: still subscribed
     sub.setsockopt(purezmq.SUBSCRIBE, b"z")
     until(lambda: pub.send(b"z"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     pub.send(b"news again")
-    assert [m[0] for m in drain(sub)] == [b"news again"]
+    assert [m[0] for m in drain_socket(sub)] == [b"news again"]
     sub.setsockopt(purezmq.UNSUBSCRIBE, b"news")
     deadline = time.monotonic() + 5
     while True:  # until the cancel has reached the publisher
         pub.send(b"news")
         pub.send(b"z")
-        got = [m[0] for m in drain(sub, 20)]
+        got = [m[0] for m in drain_socket(sub, 20)]
         if got and set(got) == {b"z"}:
             break
         assert time.monotonic() < deadline
@@ -113,10 +69,10 @@ def test_many_topics(libs: Any, ipc_dir: str, direction: str) -> None:
     for t in topics:
         sub.setsockopt(purezmq.SUBSCRIBE, t)
     until(lambda: pub.send(topics[-1] + b"warm"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     for i in range(3000):
         pub.send(b"t%04d/x" % i)
-    assert [m[0] for m in drain(sub, 100)] == [t + b"x" for t in topics]
+    assert [m[0] for m in drain_socket(sub, 100)] == [t + b"x" for t in topics]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -130,12 +86,12 @@ def test_slow_subscriber_dropped_at_hwm(libs: Any, ipc_dir: str, direction: str,
     sub.connect(bind(pub, transport, ipc_dir))
     sub.setsockopt(purezmq.SUBSCRIBE, b"")
     until(lambda: pub.send(b"warm"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     pub.setsockopt(purezmq.SNDTIMEO, 0)  # a blocked send would raise
     n = 20000
     for i in range(n):
         pub.send(b"%d" % i)
-    got = [int(m[0]) for m in drain(sub, 200)]
+    got = [int(m[0]) for m in drain_socket(sub, 200)]
     assert 0 < len(got) < n
     assert got == sorted(got)
 
@@ -276,7 +232,7 @@ def _as_raw_pub(libs: Any, side: str, minor: int) -> list[tuple[int, bytes]]:
         peer.send(b"second: filtered on the SUB side too? no, it matches")
         peer.send(b"unwanted")  # a PUB that does not filter: SUB must
         peer.send(b"second!")
-        got = drain(sub, 100)
+        got = drain_socket(sub, 100)
         assert got == [[b"second: filtered on the SUB side too? no, it matches"], [b"second!"]]
         return frames
     finally:

@@ -4,12 +4,11 @@ the same place produces, byte for byte."""
 
 from __future__ import annotations
 
-import os
 import struct
 from typing import Any
 
 import pytest
-from conftest import make_socket
+from helpers import bind
 
 import purezmq
 
@@ -17,32 +16,6 @@ zmq = pytest.importorskip("zmq")
 
 TRANSPORTS = ["tcp", "ipc"]
 LIBS = ["pz", "py"]
-
-
-@pytest.fixture
-def libs(ctx: Any, pyctx: Any) -> Any:
-    made: list[Any] = []
-
-    def new(side: str, kind: str) -> Any:
-        if side == "pz":
-            sock = make_socket(ctx, getattr(purezmq, kind))
-        else:
-            sock = make_socket(pyctx, getattr(zmq, kind))
-        made.append(sock)
-        return sock
-
-    yield new
-    for sock in made:
-        sock.close(linger=0)
-
-
-def bind(sock: Any, transport: str, ipc_dir: str) -> str:
-    if transport == "tcp":
-        port = sock.bind_to_random_port("tcp://127.0.0.1")
-        return f"tcp://127.0.0.1:{port}"
-    addr = "ipc://" + os.path.join(ipc_dir, f"rr-{id(sock)}")
-    sock.bind(addr)
-    return addr
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

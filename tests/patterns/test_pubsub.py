@@ -10,67 +10,18 @@ import time
 from typing import Any
 
 import pytest
+from helpers import CorePeer as Peer
+from helpers import recv_all, run_now
 
 import purezmq as zmq
 from purezmq.patterns.options import Options
 from purezmq.patterns.pubsub import Pub, Sub, XPub, XSub
-from purezmq.routing.pipe import Pipe, pipe_pair
+from purezmq.routing.pipe import pipe_pair
 from purezmq.zmtp.events import Cancel, Message, Subscribe
-
-
-class Peer:
-    """The far end of a pipe attached to a core (what a session would be)."""
-
-    def __init__(self, core: Any, hwm: int = 0, conflate: bool = False) -> None:
-        ours, theirs = pipe_pair(hwm, hwm, conflate)
-        self.core = core
-        self.pipe: Pipe = theirs
-        self.sock_end = ours
-        theirs.bind(self, _now)
-        ours.bind(core, _now)
-        ours.peer_identity = b""
-        core.attach(ours)
-
-    # PipeSink
-    def read_activated(self, pipe: Pipe) -> None:
-        pass
-
-    def write_activated(self, pipe: Pipe) -> None:
-        pass
-
-    def pipe_terminated(self, pipe: Pipe) -> None:
-        pass
-
-    def send(self, item: Any) -> bool:
-        return self.pipe.write(item)
-
-    def drain(self) -> list[Any]:
-        out = []
-        while True:
-            item = self.pipe.read()
-            if item is None:
-                return out
-            out.append(item)
-
-    def close(self) -> None:
-        self.pipe.close()
-
-
-def _now(fn: Any, *args: Any) -> None:
-    fn(*args)
 
 
 def core(cls: Any, kind: int) -> Any:
     return cls(Options(kind))
-
-
-def recv_all(c: Any) -> list[Any]:
-    out = []
-    while True:
-        msg = c.recv()
-        if msg is None:
-            return out
-        out.append(msg)
 
 
 # ---------------------------------------------------------------------------
@@ -416,8 +367,8 @@ def test_xsub_to_xpub_directly() -> None:
     xpub = core(XPub, zmq.XPUB)
     xsub = core(XSub, zmq.XSUB)
     p_end, s_end = pipe_pair(0, 0)
-    p_end.bind(xpub, _now)
-    s_end.bind(xsub, _now)
+    p_end.bind(xpub, run_now)
+    s_end.bind(xsub, run_now)
     s_end.peer_identity = p_end.peer_identity = b""
     xsub.send([b"\x01news"])
     xpub.attach(p_end)

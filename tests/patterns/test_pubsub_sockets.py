@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from conftest import make_socket
+from helpers import bind, drain_socket, until
 
 import purezmq as zmq
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
-
-
-@pytest.fixture
-def new(ctx: Any) -> Any:
-    """Socket factory; closes what it made before the context goes."""
-    made: list[Any] = []
-
-    def factory(kind: int) -> Any:
-        sock = make_socket(ctx, kind)
-        made.append(sock)
-        return sock
-
-    yield factory
-    for sock in made:
-        sock.close(linger=0)
-
-
-def bind(sock: Any, transport: str, ipc_dir: str, name: str = "ps") -> str:
-    if transport == "tcp":
-        port = sock.bind_to_random_port("tcp://127.0.0.1")
-        return f"tcp://127.0.0.1:{port}"
-    if transport == "ipc":
-        addr = "ipc://" + os.path.join(ipc_dir, name)
-    else:
-        addr = f"inproc://{name}-{id(sock)}"
-    sock.bind(addr)
-    return addr
-
-
-def until(pub_send: Callable[[], Any], sub: Any, timeout: float = 5.0) -> list[bytes]:
-    """Publish until the subscriber gets something (the slow joiner)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pub_send()
-        if sub.poll(20):
-            return sub.recv_multipart()  # type: ignore[no-any-return]
-    raise AssertionError("subscription never propagated")
-
-
-def drain(sock: Any, wait_ms: int = 50) -> list[list[bytes]]:
-    out = []
-    while sock.poll(wait_ms):
-        out.append(sock.recv_multipart())
-    return out
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -67,10 +22,10 @@ def test_pub_sub_prefix_filter_and_unsubscribe(new: Any, ipc_dir: str, transport
     sub.subscribe(b"news")
     sub.setsockopt_string(zmq.SUBSCRIBE, "wea")
     until(lambda: pub.send_multipart([b"news", b"warmup"]), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     for topic in (b"new", b"news", b"newsflash", b"weather", b"sport"):
         pub.send_multipart([topic, b"body"])
-    got = [m[0] for m in drain(sub)]
+    got = [m[0] for m in drain_socket(sub)]
     assert got == [b"news", b"newsflash", b"weather"]
     sub.unsubscribe("news")
     # the cancel reaches the publisher eventually: then only weather arrives
@@ -78,7 +33,7 @@ def test_pub_sub_prefix_filter_and_unsubscribe(new: Any, ipc_dir: str, transport
     while True:
         pub.send(b"news")
         pub.send(b"weather")
-        got = [m[0] for m in drain(sub, 20)]
+        got = [m[0] for m in drain_socket(sub, 20)]
         if got and all(t == b"weather" for t in got):
             break
         assert time.monotonic() < deadline
@@ -97,12 +52,12 @@ def test_two_subscribers_with_different_topics(new: Any, ipc_dir: str, transport
     for s, topic in zip(subs, (b"a", b"b")):
         until(lambda t=topic: pub.send(t + b"-warm"), s)  # type: ignore[misc]
     for s in subs:
-        drain(s, 20)
+        drain_socket(s, 20)
     for i in range(20):
         pub.send(b"a%d" % i)
         pub.send(b"b%d" % i)
-    a_got = [m[0] for m in drain(subs[0])]
-    b_got = [m[0] for m in drain(subs[1])]
+    a_got = [m[0] for m in drain_socket(subs[0])]
+    b_got = [m[0] for m in drain_socket(subs[1])]
     assert a_got == [b"a%d" % i for i in range(20)]
     assert b_got == [b"b%d" % i for i in range(20)]
 
@@ -125,7 +80,7 @@ def test_slow_subscriber_is_dropped_at_hwm_publisher_never_blocks(
     for i in range(n):
         pub.send(b"%d" % i)
     assert time.monotonic() - t < 20
-    got = drain(sub, 100)
+    got = drain_socket(sub, 100)
     assert 0 < len(got) < n
     assert [int(m[0]) for m in got if m[0] != b"warm"] == sorted(int(m[0]) for m in got if m[0] != b"warm")
 
@@ -205,7 +160,7 @@ def test_sub_conflate_keeps_the_last_message(new: Any, ipc_dir: str, transport: 
     for i in range(100):
         pub.send(b"%d" % i)
     time.sleep(0.2)
-    got = [m[0] for m in drain(sub, 50)]
+    got = [m[0] for m in drain_socket(sub, 50)]
     assert got[-1] == b"99" and len(got) <= 10  # not 100: the pipe conflates
 
 
@@ -220,10 +175,10 @@ def test_many_topics(new: Any, ipc_dir: str) -> None:
     for t in topics:
         sub.subscribe(t)
     until(lambda: pub.send(topics[-1] + b"warm"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     for i in range(2000):
         pub.send(b"t%04d/x" % i)
-    got = [m[0] for m in drain(sub, 100)]
+    got = [m[0] for m in drain_socket(sub, 100)]
     assert got == [t + b"x" for t in topics]
     assert sub.getsockopt(zmq.TOPICS_COUNT) == 1000
 
@@ -239,7 +194,7 @@ def test_nodrop_publisher_blocks_then_resumes(new: Any, ipc_dir: str, transport:
     sub.connect(addr)
     sub.subscribe(b"")
     until(lambda: pub.send(b"warm"), sub)
-    drain(sub, 20)
+    drain_socket(sub, 20)
     pub.sndtimeo = 100
     sent = 0
     pad = b"x" * 10000  # fill the kernel's socket buffers quickly over tcp/ipc
@@ -248,7 +203,7 @@ def test_nodrop_publisher_blocks_then_resumes(new: Any, ipc_dir: str, transport:
             pub.send_multipart([b"%d" % sent, pad])
             sent += 1
     assert 0 < sent < 20000
-    got = [int(m[0]) for m in drain(sub, 100)]
+    got = [int(m[0]) for m in drain_socket(sub, 100)]
     assert got == list(range(sent))  # nothing dropped
     pub.send(b"after")  # room again
     assert sub.recv() == b"after"

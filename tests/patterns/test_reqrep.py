@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any, Optional
+from typing import Optional
 
-import pytest
+from helpers import CorePeer, efsm, run_now
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -16,58 +16,23 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 import purezmq as zmq
 from purezmq.patterns.options import Options
 from purezmq.patterns.reqrep import Rep, Req
-from purezmq.routing.pipe import Pipe, pipe_pair
+from purezmq.routing.pipe import pipe_pair
 from purezmq.zmtp.events import Message
 
 
-def _now(fn: Any, *args: Any) -> None:
-    fn(*args)
+class Peer(CorePeer):
+    """The far end of a pipe attached to a core; sends whole messages."""
 
-
-class Peer:
-    """The far end of a pipe attached to a core."""
-
-    def __init__(self, core: Any, hwm: int = 0, identity: bytes = b"") -> None:
-        ours, theirs = pipe_pair(hwm, hwm)
-        self.pipe: Pipe = theirs
-        self.sock_end = ours
-        theirs.bind(self, _now)
-        ours.bind(core, _now)
-        ours.peer_identity = identity
-        core.attach(ours)
-
-    def read_activated(self, pipe: Pipe) -> None:
-        pass
-
-    def write_activated(self, pipe: Pipe) -> None:
-        pass
-
-    def pipe_terminated(self, pipe: Pipe) -> None:
-        pass
-
-    def send(self, frames: list[bytes]) -> None:
+    def send(self, frames: list[bytes]) -> bool:
         assert self.pipe.write(Message(frames))
-
-    def drain(self) -> list[Any]:
-        out = []
-        while True:
-            item = self.pipe.read()
-            if item is None:
-                return out
-            out.append(item)
-
-
-def efsm(fn: Any, *args: Any) -> None:
-    with pytest.raises(zmq.ZMQError) as exc:
-        fn(*args)
-    assert exc.value.errno == zmq.EFSM
+        return True
 
 
 def wire(req: Req, rep: Rep) -> None:
     """Connect a REQ core straight to a REP core (inproc in miniature)."""
     a, b = pipe_pair(0, 0)
-    a.bind(req, _now)
-    b.bind(rep, _now)
+    a.bind(req, run_now)
+    b.bind(rep, run_now)
     a.peer_identity = b""
     b.peer_identity = b""
     req.attach(a)

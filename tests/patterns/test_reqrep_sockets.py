@@ -3,48 +3,14 @@ tcp, ipc and inproc."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from conftest import make_socket
+from helpers import bind, efsm
 
 import purezmq as zmq
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
-
-
-@pytest.fixture
-def new(ctx: Any) -> Any:
-    """Socket factory; closes what it made before the context goes."""
-    made: list[Any] = []
-
-    def factory(kind: int) -> Any:
-        sock = make_socket(ctx, kind)
-        made.append(sock)
-        return sock
-
-    yield factory
-    for sock in made:
-        sock.close(linger=0)
-
-
-def bind(sock: Any, transport: str, ipc_dir: str, name: str = "rr") -> str:
-    if transport == "tcp":
-        port = sock.bind_to_random_port("tcp://127.0.0.1")
-        return f"tcp://127.0.0.1:{port}"
-    if transport == "ipc":
-        addr = "ipc://" + os.path.join(ipc_dir, f"{name}-{id(sock)}")
-    else:
-        addr = f"inproc://{name}-{id(sock)}"
-    sock.bind(addr)
-    return addr
-
-
-def efsm(fn: Any, *args: Any) -> None:
-    with pytest.raises(zmq.ZMQError) as exc:
-        fn(*args)
-    assert exc.value.errno == zmq.EFSM
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

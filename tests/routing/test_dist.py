@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import check_pipe_array, drain_pipe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,20 +34,8 @@ class Owner:
 
 
 def check_invariants(d: Distributor) -> None:
-    pipes, index = d._pipes, d._index
-    assert len(pipes) == len(index) == len(set(map(id, pipes)))
-    for i, p in enumerate(pipes):
-        assert index[p] == i
-    assert 0 <= d._matching <= d._active <= len(pipes)
-
-
-def drain(peer: Pipe) -> list[Any]:
-    out = []
-    while True:
-        m = peer.read()
-        if m is None:
-            return out
-        out.append(m)
+    check_pipe_array(d)
+    assert 0 <= d._matching <= d._active
 
 
 def test_no_pipes() -> None:
@@ -76,11 +65,11 @@ def test_send_to_matching() -> None:
     o.dist.match(ends[3][0])  # idempotent
     assert o.dist.matching_count == 2
     assert o.dist.send_to_matching([b"m"]) == 2
-    assert [len(drain(p)) for _, p in ends] == [0, 1, 0, 1]
+    assert [len(drain_pipe(p)) for _, p in ends] == [0, 1, 0, 1]
     assert o.dist.matching_count == 2  # kept until unmatch, as libzmq
     o.dist.unmatch()
     assert o.dist.send_to_matching([b"m"]) == 0
-    assert [len(drain(p)) for _, p in ends] == [0, 0, 0, 0]
+    assert [len(drain_pipe(p)) for _, p in ends] == [0, 0, 0, 0]
     check_invariants(o.dist)
 
 
@@ -91,11 +80,11 @@ def test_full_pipe_misses_messages_and_never_blocks() -> None:
     for i in range(5):
         assert o.dist.send_to_all([i]) == (2 if i < 2 else 1)
     assert o.dist.active_count == 1  # a1 parked after its first refusal
-    assert drain(p2) == [[i] for i in range(5)]
+    assert drain_pipe(p2) == [[i] for i in range(5)]
     assert p1.read() == [0]  # at the LWM: write_activated -> dist.activated
     assert o.dist.active_count == 2
     assert o.dist.send_to_all([5]) == 2
-    assert drain(p1) == [[1], [5]]
+    assert drain_pipe(p1) == [[1], [5]]
     check_invariants(o.dist)
 
 
@@ -108,7 +97,7 @@ def test_failures_in_the_middle_of_the_matching_set() -> None:
     assert o.dist.send_to_matching([1]) == 3  # the three hwm=1 pipes refuse
     assert o.dist.matching_count == 3 and o.dist.active_count == 3
     check_invariants(o.dist)
-    assert [len(drain(p)) for _, p in ends] == [2, 1, 2, 1, 2, 1]
+    assert [len(drain_pipe(p)) for _, p in ends] == [2, 1, 2, 1, 2, 1]
     assert o.dist.active_count == 6  # all woken
     assert o.dist.matching_count == 3  # woken pipes do not rejoin the match
     check_invariants(o.dist)
@@ -152,7 +141,7 @@ def test_pipe_terminated_while_matching() -> None:
     ends[0][1].close()  # -> pipe_terminated
     assert (o.dist.matching_count, o.dist.active_count, len(o.dist)) == (2, 2, 2)
     assert o.dist.send_to_matching([b"x"]) == 2
-    assert [len(drain(p)) for _, p in ends] == [0, 1, 1]
+    assert [len(drain_pipe(p)) for _, p in ends] == [0, 1, 1]
     o.dist.pipe_terminated(ends[0][0])  # idempotent
     check_invariants(o.dist)
 
@@ -198,7 +187,7 @@ def test_reverse_match() -> None:
     o.dist.reverse_match()
     assert o.dist.matching_count == 2
     o.dist.send_to_matching([b"x"])
-    assert [len(drain(p)) for _, p in ends] == [0, 1, 0, 1]
+    assert [len(drain_pipe(p)) for _, p in ends] == [0, 1, 0, 1]
     check_invariants(o.dist)
 
 
@@ -215,7 +204,7 @@ def test_xpub_shape_with_multitrie() -> None:
     subs.match(msg[0], o.dist.match)
     assert o.dist.send_to_matching(msg) == 2
     o.dist.unmatch()
-    assert [len(drain(p)) for _, p in ends] == [1, 1, 0]
+    assert [len(drain_pipe(p)) for _, p in ends] == [1, 1, 0]
 
 
 ops = st.lists(
@@ -287,12 +276,12 @@ def test_model(operations: list[tuple[str, int]]) -> None:
                 got[a].append(m[0])
         elif op == "close" and ends:
             a, p = ends.pop(arg % len(ends))
-            got[a].extend(m[0] for m in drain(p))
+            got[a].extend(m[0] for m in drain_pipe(p))
             p.close()
             matching.discard(a)
         check_invariants(o.dist)
         assert set(o.dist._pipes[: o.dist.matching_count]) == matching
         assert set(o.dist._pipes[: o.dist.active_count]) == {a for a, _ in ends if not blocked(a)}
     for a, p in ends:
-        got[a].extend(m[0] for m in drain(p))
+        got[a].extend(m[0] for m in drain_pipe(p))
     assert got == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from helpers import check_pipe_array, recv_all
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,24 +35,12 @@ class Owner:
 
 
 def check_invariants(fq: FairQueue) -> None:
-    pipes, index = fq._pipes, fq._index
-    assert len(pipes) == len(index) == len(set(map(id, pipes)))
-    for i, p in enumerate(pipes):
-        assert index[p] == i
-    assert 0 <= fq._active <= len(pipes)
+    check_pipe_array(fq)
+    pipes = fq._pipes
     assert fq._current == 0 or fq._current < fq._active
     assert fq._draining <= set(pipes)
     for p in pipes[fq._active :]:  # a parked pipe must be owed a wake-up
         assert p._in.reader_asleep or (not p.has_in() and p.terminated)
-
-
-def recv_all(fq: FairQueue) -> list[Any]:
-    out = []
-    while True:
-        m = fq.recv()
-        if m is None:
-            return out
-        out.append(m)
 
 
 def test_empty_queue() -> None:

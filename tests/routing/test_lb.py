@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from helpers import check_pipe_array, drain_pipe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,21 +33,8 @@ class Owner:
 
 
 def check_invariants(lb: LoadBalancer) -> None:
-    pipes, index = lb._pipes, lb._index
-    assert len(pipes) == len(index) == len(set(map(id, pipes)))
-    for i, p in enumerate(pipes):
-        assert index[p] == i
-    assert 0 <= lb._active <= len(pipes)
+    check_pipe_array(lb)
     assert lb._current == 0 or lb._current < lb._active
-
-
-def drain(peer: Pipe) -> list[Any]:
-    out = []
-    while True:
-        m = peer.read()
-        if m is None:
-            return out
-        out.append(m)
 
 
 def test_empty_balancer() -> None:
@@ -64,7 +50,7 @@ def test_round_robin() -> None:
     peers = [o.connect()[1] for _ in range(3)]
     for i in range(9):
         assert o.lb.send([b"%d" % i])
-    assert [drain(p) for p in peers] == [
+    assert [drain_pipe(p) for p in peers] == [
         [[b"0"], [b"3"], [b"6"]],
         [[b"1"], [b"4"], [b"7"]],
         [[b"2"], [b"5"], [b"8"]],
@@ -79,7 +65,7 @@ def test_multipart_message_is_one_item() -> None:
     m1, m2 = [b"a", b"b", b"c"], [b"d", b"e"]
     o.lb.send(m1)
     o.lb.send(m2)
-    assert drain(p1) == [m1] and drain(p2) == [m2]
+    assert drain_pipe(p1) == [m1] and drain_pipe(p2) == [m2]
 
 
 def test_send_pipe_reports_the_pipe() -> None:
@@ -99,13 +85,13 @@ def test_full_pipe_is_skipped_then_reactivated() -> None:
         assert o.lb.send([i])
     # a1 took 0 and 2; refused 4, so it is parked and a2 took 4, 5 too
     assert o.lb.active_count == 1
-    assert drain(p2) == [[1], [3], [4], [5]]
+    assert drain_pipe(p2) == [[1], [3], [4], [5]]
     assert p1.read() == [0]  # 1 left: at the LWM -> write_activated
     assert o.lb.active_count == 2
     assert o.lb.send_pipe([6]) is a2  # parking swapped a2 to the front
     assert o.lb.send_pipe([7]) is a1
-    assert drain(p1) == [[2], [7]]
-    assert drain(p2) == [[6]]
+    assert drain_pipe(p1) == [[2], [7]]
+    assert drain_pipe(p2) == [[6]]
     check_invariants(o.lb)
 
 
@@ -163,8 +149,8 @@ def test_peer_close_removes_pipe() -> None:
     assert a2.terminated and len(o.lb) == 2
     for i in range(1, 5):
         assert o.lb.send([i])
-    assert len(drain(p1)) + len(drain(p3)) == 5
-    assert drain(p2) == []
+    assert len(drain_pipe(p1)) + len(drain_pipe(p3)) == 5
+    assert drain_pipe(p2) == []
     o.lb.pipe_terminated(a2)  # idempotent
     check_invariants(o.lb)
 
@@ -189,7 +175,7 @@ def test_fairness_many_pipes() -> None:
     peers = [o.connect()[1] for _ in range(7)]
     for i in range(700):
         o.lb.send([i])
-    assert [len(drain(p)) for p in peers] == [100] * 7
+    assert [len(drain_pipe(p)) for p in peers] == [100] * 7
 
 
 ops = st.lists(
@@ -228,12 +214,12 @@ def test_model(operations: list[tuple[str, int]]) -> None:
             received += ends[arg % len(ends)][1].read() is not None
         elif op == "close" and ends:
             a, p = ends.pop(arg % len(ends))
-            received += len(drain(p))
+            received += len(drain_pipe(p))
             p.close()
             assert a.terminated
         check_invariants(o.lb)
         assert len(o.lb) == len(ends)
         active = set(o.lb._pipes[: o.lb.active_count])
         assert active == {a for a, _ in ends if not a._out.writer_blocked}
-    received += sum(len(drain(p)) for _, p in ends)
+    received += sum(len(drain_pipe(p)) for _, p in ends)
     assert received == sent
