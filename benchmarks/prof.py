@@ -75,20 +75,16 @@ def summarize_cprofile(outdir: str, top: int) -> None:
             )
 
 
+def _run_py(argv: list[str]) -> list[str]:
+    """The run.py command line for one quick purezmq-only pass of `argv`."""
+    return [sys.executable, os.path.join(HERE, "run.py"), *argv, "--impl", "purezmq", "--reps", "1", "--quiet"]
+
+
 def run_cprofile(name: str, argv: list[str], outroot: str, top: int) -> None:
     outdir = os.path.join(outroot, name.replace(" ", "_"))
     shutil.rmtree(outdir, ignore_errors=True)
     env = dict(os.environ, BENCH_PROFILE=outdir)
-    cmd = [
-        sys.executable,
-        os.path.join(HERE, "run.py"),
-        *argv,
-        "--impl",
-        "purezmq",
-        "--reps",
-        "1",
-        "--quiet",
-    ]
+    cmd = _run_py(argv)
     print(f"\n=== cProfile: {name} ===")
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     figures = [
@@ -122,17 +118,7 @@ def run_pyspy(name: str, argv: list[str], outroot: str, top: int, idle: bool) ->
     ]
     if idle:
         cmd.append("--idle")
-    cmd += [
-        "--",
-        sys.executable,
-        os.path.join(HERE, "run.py"),
-        *argv,
-        "--impl",
-        "purezmq",
-        "--reps",
-        "1",
-        "--quiet",
-    ]
+    cmd += ["--", *_run_py(argv)]
     print(f"\n=== py-spy: {name} ===")
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     figures = [
