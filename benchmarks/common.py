@@ -43,8 +43,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-IMPLS = ("purezmq", "pyzmq")
-
 # Socket timeouts inside endpoints (ms): long enough for a slow library on a
 # busy machine, short enough that a hang turns into an error quickly.
 IO_TIMEOUT_MS = 10_000

@@ -4,7 +4,6 @@ temporary directories."""
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import threading
@@ -73,11 +72,6 @@ def pyctx(pyzmq: Any) -> Iterator[Any]:
 def ipc_dir() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="purezmq-") as d:
         yield d
-
-
-@pytest.fixture
-def ipc_endpoint(ipc_dir: str) -> str:
-    return "ipc://" + os.path.join(ipc_dir, "sock")
 
 
 def make_socket(context: Any, kind: int, timeout_ms: int = 5000) -> Any:

@@ -25,8 +25,6 @@ Msg = list[Any]  # a whole multipart message: list of frames
 
 class SocketCore:
     socket_type_name = ""
-    # libzmq: options.recv_routing_id; a ROUTER's pipes need the peer's id.
-    needs_routing_id = False
 
     def __init__(self, options: Options) -> None:
         self.options = options

@@ -123,7 +123,6 @@ class XPub(_TopicsCount):
         self._manual_subs = MultiTrie()  # what peers asked for, in manual mode
         self._last_pipe: Optional[Pipe] = None  # pipe of the last message read (manual)
         self._welcome: Optional[bytes] = None  # XPUB_WELCOME_MSG
-        self._only_first = False  # ONLY_FIRST_SUBSCRIBE (whole messages: no effect)
 
     # -- pipes ---------------------------------------------------------------
 
@@ -271,8 +270,7 @@ class XPub(_TopicsCount):
                 self._manual = on
             elif option == O.XPUB_MANUAL_LAST_VALUE:
                 self._manual = self._send_last_pipe = on
-            else:
-                self._only_first = on
+            # ONLY_FIRST_SUBSCRIBE: checked, and nothing more (whole messages)
             return True
         if option == O.XPUB_WELCOME_MSG:
             value = coerce(option, "bytes", value)
@@ -321,7 +319,6 @@ class XSub(_TopicsCount):
         self._dist = Distributor()  # upstream data messages (XSUB only)
         self._subs = Trie()
         self._verbose_unsubs = False  # XSUB_VERBOSE_UNSUBSCRIBE
-        self._only_first = False  # ONLY_FIRST_SUBSCRIBE (no effect on whole messages)
         if type(self) is XSub:  # not for SUB, a subclass (as libzmq sub_t)
             # Hot path: the FairQueue's bound methods replace ours per instance.
             self.recv = self._fq.recv  # type: ignore[method-assign]
@@ -393,7 +390,7 @@ class XSub(_TopicsCount):
             self._verbose_unsubs = _flag(option, value)
             return True
         if option == O.ONLY_FIRST_SUBSCRIBE:
-            self._only_first = _flag(option, value)
+            _flag(option, value)  # checked, and nothing more (whole messages)
             return True
         return False
 

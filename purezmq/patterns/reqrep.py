@@ -96,7 +96,6 @@ class Router(SocketCore):
     ``0x00`` + a 32-bit counter (INTEROP.md #7)."""
 
     socket_type_name = "ROUTER"
-    needs_routing_id = True
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -197,10 +196,6 @@ class Router(SocketCore):
 
     def has_out(self) -> bool:
         return True
-
-    def can_route(self, rid: bytes) -> bool:
-        pipe = self._routes.get(rid)
-        return pipe is not None and pipe.check_write()
 
     def set_option(self, option: int, value: Any) -> bool:
         if option == O.ROUTER_MANDATORY:

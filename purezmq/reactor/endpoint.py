@@ -61,12 +61,6 @@ def parse(endpoint: str) -> Endpoint:
     return Endpoint("tcp", address, host, port)
 
 
-def tcp_family(host: str, ipv6: bool) -> int:
-    if ":" in host:
-        return socket.AF_INET6
-    return socket.AF_INET6 if ipv6 and host == "*" else socket.AF_INET
-
-
 def resolve_bind(ep: Endpoint, ipv6: bool) -> tuple[int, Any]:
     """(family, sockaddr) to bind a tcp endpoint to; '*' means every interface."""
     host = ep.host

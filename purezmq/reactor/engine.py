@@ -66,7 +66,6 @@ class StreamEngine:
         self._recv_size = _RECV_SIZE  # grows to _RECV_SIZE_BULK while streaming
         self._big_reads = 0  # consecutive reads of _RECV_SIZE or more
         self._wq: list[Any] = []  # chunks waiting for the kernel
-        self._wq_bytes = 0
         self._handshake_timer: Optional[Timer] = None
         self._heartbeat_timer: Optional[Timer] = None
         self._timeout_timer: Optional[Timer] = None

@@ -74,28 +74,6 @@ class IOThread:
 
     post = call_soon_threadsafe
 
-    def call_sync(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
-        """Run fn on the loop and wait for its result (for rare control calls)."""
-        if self.in_thread():
-            return fn(*args)
-        done = threading.Event()
-        box: list[Any] = [None, None]
-
-        def run() -> None:
-            try:
-                box[0] = fn(*args)
-            except BaseException as exc:  # handed back to the caller
-                box[1] = exc
-            finally:
-                done.set()
-
-        self.post(run)
-        if not done.wait(timeout):
-            raise TimeoutError("I/O thread did not answer")
-        if box[1] is not None:
-            raise box[1]
-        return box[0]
-
     def stop(self, timeout: float | None = None) -> None:
         self.post(self._set_stopping)
         if threading.get_ident() != self._thread_id and self._thread.is_alive():

@@ -46,7 +46,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Optional, Protocol
 
-Frames = list  # a message: list of bytes-like frames
 Post = Callable[..., None]
 
 _MAX_WM_DELTA = 1024  # libzmq pipe.cpp: max_wm_delta

@@ -49,7 +49,6 @@ class Context:
         if io_threads < 0:
             raise ZMQError(errno.EINVAL, "io_threads must be >= 0")
         self._io_threads = io_threads
-        self._pid = os.getpid()
         self._loop: Optional[IOThread] = None
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)

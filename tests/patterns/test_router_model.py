@@ -29,7 +29,6 @@ class RouterDealerModel(RuleBasedStateMachine):
         self.router.router_mandatory = 1
         self.router.bind("inproc://model")
         self.dealers: dict[bytes, zmq.Socket] = {}
-        self.to_router: deque[list[bytes]] = deque()  # in arrival order per dealer
         # name -> one queue per connection generation: order holds within a
         # connection, not across two connections that used the same identity
         self.per_dealer_pending: dict[bytes, list[deque[list[bytes]]]] = {}
