@@ -25,6 +25,7 @@ Msg = list[Any]  # a whole multipart message: list of frames
 
 class SocketCore:
     socket_type_name = ""
+    sends = True  # False for receive-only types (PULL, SUB): send is ENOTSUP
 
     def __init__(self, options: Options) -> None:
         self.options = options

@@ -399,6 +399,7 @@ class Sub(XSub):
     """SUB: subscribes by option, filters what it receives; libzmq sub_t."""
 
     socket_type_name = "SUB"
+    sends = False
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)

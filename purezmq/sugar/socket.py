@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .. import constants as C
 from ..constants import SocketOption as O
 from ..error import Again, ContextTerminated, ZMQBindError, ZMQError
-from ..patterns.base import SocketCore
 from ..patterns.options import Options, coerce, option_name
 from ..patterns.registry import make_core
 from ..reactor.endpoint import parse
@@ -539,7 +538,7 @@ class Socket(_OptionAttributes):
         if flags & _SNDMORE:
             if not parts:
                 core = self.core
-                if type(core).send is SocketCore.send:
+                if not core.sends:
                     core.send([])  # a receive-only type: raises ENOTSUP
                 if not core.can_send():
                     raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
