@@ -58,7 +58,6 @@ class StreamEngine:
         self.lock = session.lock  # see Session.lock: held for all work on conn/_wq
         self.conn = conn
         self.endpoint = endpoint
-        self.fd = sock.fileno()
         self.closed = False
         self.ready = False
         self._events = EVENT_READ

@@ -104,6 +104,7 @@ class IOThread:
     def _run(self) -> None:
         self._thread_id = threading.get_ident()
         select = self._selector.select
+        registered = self._selector.get_map()  # a live view of what is registered
         mailbox = self._mailbox
         timers = self._timers
         try:
@@ -123,7 +124,7 @@ class IOThread:
                     try:
                         if mask & EVENT_READ:
                             handler.on_readable()
-                        if mask & EVENT_WRITE and key.fileobj in self._selector_map():
+                        if mask & EVENT_WRITE and key.fileobj in registered:
                             handler.on_writable()
                     except Exception as exc:  # never let a peer kill the loop
                         self._handler_failed(handler, exc)
@@ -141,18 +142,14 @@ class IOThread:
         finally:
             self._shutdown()
 
-    def _selector_map(self) -> Any:
-        return self._selector.get_map()
-
     def _run_mailbox(self) -> None:
         mailbox = self._mailbox
-        try:
-            mailbox.process()
-        except Exception as exc:
-            log.exception("purezmq: I/O thread command failed: %s", exc)
-            # keep going with the remaining commands
-            if mailbox.pending:
-                self._run_mailbox()
+        while True:
+            try:
+                mailbox.process()
+                return
+            except Exception as exc:  # keep going with the remaining commands
+                log.exception("purezmq: I/O thread command failed: %s", exc)
 
     def _handler_failed(self, handler: Any, exc: Exception) -> None:
         on_error = getattr(handler, "on_loop_error", None)

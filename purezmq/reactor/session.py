@@ -213,8 +213,6 @@ class Session:
             # into the pipe (INTEROP.md #14).
             core = self.owner.core
             self.owner.post(core.peer_ready if first else core.hiccuped, sock_end)
-        if self.connecter is not None:
-            self.connecter.connected()
         self._pump_out()
         engine.flush()
 
@@ -226,7 +224,7 @@ class Session:
         total = len(events)
         while i < total:
             t = type(events[i])
-            if t is Message or t is Subscribe or t is Cancel:
+            if t in _DELIVERABLE:
                 # a run of deliverable events goes into the pipe in one call
                 j = i + 1
                 while j < total and type(events[j]) in _DELIVERABLE:
@@ -255,12 +253,11 @@ class Session:
             return
         self.engine = None
         self._stalled = []
-        was_ready = engine.ready
         owner = self.owner
-        if event != C.EVENT_DISCONNECTED or not was_ready:
+        # The cause (a handshake failure), then DISCONNECTED, as libzmq does.
+        if event != C.EVENT_DISCONNECTED:
             owner.monitor_event(event, value, self.endpoint)
-        if was_ready or event == C.EVENT_DISCONNECTED:
-            owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
+        owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
         if self._closing:
             self.finish()
             return

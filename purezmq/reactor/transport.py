@@ -184,14 +184,14 @@ class Connecter:
             return
         try:
             sock, addr = self._open()
-        except OSError as exc:
-            self._retry(exc.errno or 0)
+        except OSError:
+            self.reconnect_later()
             return
         try:
             rc = sock.connect_ex(addr)
-        except OSError as exc:
+        except OSError:
             sock.close()
-            self._retry(exc.errno or 0)
+            self.reconnect_later()
             return
         self.sock = sock
         if rc in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
@@ -201,7 +201,7 @@ class Connecter:
                 self.owner.monitor_event(C.EVENT_CONNECT_DELAYED, rc, str(self.ep))
         else:
             self._drop_sock()
-            self._retry(rc)
+            self.reconnect_later()
 
     def _open(self) -> tuple[socket.socket, Any]:
         if self.ep.transport == "ipc":
@@ -232,7 +232,7 @@ class Connecter:
                 err = exc.errno or errno.ECONNREFUSED
         if err:
             self._drop_sock()
-            self._retry(err)
+            self.reconnect_later()
             return
         self.sock = None
         self.owner.monitor_event(C.EVENT_CONNECTED, sock.fileno(), str(self.ep))
@@ -243,7 +243,7 @@ class Connecter:
 
     def on_loop_error(self, exc: Exception) -> None:
         self._drop_sock()
-        self._retry(0)
+        self.reconnect_later()
 
     def _drop_sock(self) -> None:
         if self.sock is not None:
@@ -251,9 +251,6 @@ class Connecter:
             self.loop.handlers.discard(self)
             self.sock.close()
             self.sock = None
-
-    def _retry(self, err: int) -> None:
-        self.reconnect_later()
 
     def _next_interval(self) -> int:
         """RECONNECT_IVL, doubling up to RECONNECT_IVL_MAX when that is set."""
@@ -263,8 +260,6 @@ class Connecter:
             self._ivl = min(current * 2, opts.reconnect_ivl_max)
         return max(current, 0)
 
-    def connected(self) -> None:
-        pass
 
     def reconnect_later(self) -> None:
         if self.stopped or self.options.reconnect_ivl < 0:

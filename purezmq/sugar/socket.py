@@ -563,37 +563,32 @@ class Socket(_OptionAttributes):
         return None
 
     def _send_blocking(self, msg: list[Any], flags: int) -> None:
-        mailbox = self._mailbox
-        if mailbox.pending:
-            mailbox.process()
-            if self.core.send(msg):
-                return
-        if flags & _NOBLOCK or self._options.sndtimeo == 0:
-            raise Again()
-        timeo = self._options.sndtimeo
-        deadline = None if timeo < 0 else time.monotonic() + timeo / 1000.0
         send = self.core.send
-        while True:
-            self._sleep(deadline)
-            if send(msg):
-                return
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Again()
+        self._block_until(lambda: True if send(msg) else None, flags, self._options.sndtimeo)
 
     def _wait_writable(self, flags: int) -> None:
-        mailbox = self._mailbox
-        if mailbox.pending:
-            mailbox.process()
-            if self.core.has_out():
-                return
-        if flags & _NOBLOCK or self._options.sndtimeo == 0:
+        has_out = self.core.has_out
+        self._block_until(lambda: True if has_out() else None, flags, self._options.sndtimeo)
+
+    def _block_until(self, attempt: Callable[[], Any], flags: int, timeo: int) -> Any:
+        """The slow path of every blocking call: retry `attempt` whenever the
+        mailbox says something changed, until it returns non-None; Again
+        under NOBLOCK or once `timeo` ms have passed."""
+        if self._cmds:
+            self._mailbox.process()
+            result = attempt()
+            if result is not None:
+                return result
+        if self._closed or self._terminated:
+            self._check_open()
+        if flags & _NOBLOCK or timeo == 0:
             raise Again()
-        timeo = self._options.sndtimeo
         deadline = None if timeo < 0 else time.monotonic() + timeo / 1000.0
         while True:
             self._sleep(deadline)
-            if self.core.has_out():
-                return
+            result = attempt()
+            if result is not None:
+                return result
             if deadline is not None and time.monotonic() >= deadline:
                 raise Again()
 
@@ -663,31 +658,13 @@ class Socket(_OptionAttributes):
     # ------------------------------------------------------------------
 
     def _next_message(self, flags: int) -> list[Any]:
-        core = self.core
-        mailbox = self._mailbox
         if self._cmds:
-            mailbox.process()
-        msg = core.recv()
+            self._mailbox.process()
+        msg = self.core.recv()
         if msg is not None:
             return msg
-        if self._closed or self._terminated:
-            self._check_open()
-        if flags & _NOBLOCK or self._options.rcvtimeo == 0:
-            mailbox.process()
-            msg = core.recv()
-            if msg is not None:
-                return msg
-            raise Again()
-        timeo = self._options.rcvtimeo
-        deadline = None if timeo < 0 else time.monotonic() + timeo / 1000.0
-        recv = core.recv
-        while True:
-            self._sleep(deadline)
-            msg = recv()
-            if msg is not None:
-                return msg
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Again()
+        result: list[Any] = self._block_until(self.core.recv, flags, self._options.rcvtimeo)
+        return result
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a Frame when ``copy=False``."""
