@@ -64,6 +64,11 @@ class IOThread:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """False once the thread has ended (after stop, or at interpreter exit)."""
+        return self._thread.is_alive()
+
     def in_thread(self) -> bool:
         return threading.get_ident() == self._thread_id
 

@@ -54,11 +54,11 @@ the order frontend-recv, frontend-sent, backend-recv, backend-sent, each as a
 from __future__ import annotations
 
 import struct
-import threading
 from typing import Any, Optional
 
 from .. import constants as C
 from ..error import ContextTerminated
+from ..reactor.task import DONE, IDLE, MORE, LoopTask
 from .socket import Socket
 
 __all__ = ["proxy", "proxy_steerable", "device", "ProxyStatistics"]
@@ -67,7 +67,6 @@ _BURST = 1024  # messages per leg per pass: keeps legs and control fair
 _U64 = struct.Struct("=Q")
 _EMPTY, _BLOCKED, _MORE, _TERMINATE = 0, 1, 2, 3  # how a leg's burst (or a step) ended
 _IDLE_CHECK_MS = 1000  # an idle relay re-checks its sockets this often
-_EVENT_READ = 1  # selectors.EVENT_READ
 
 
 class ProxyStatistics:
@@ -285,94 +284,32 @@ class _Relay:
 
     def run_on_loop(self, loop: Any) -> int:
         """Relay on `loop` (an IOThread) while the caller waits for the end."""
-        driver = _LoopDriver(self, loop)
-        loop.call_soon_threadsafe(driver.start)
+        task = LoopTask(loop, [mb.fileno() for mb in self.mailboxes], self._loop_step)
+        task.start()
         try:
-            while not driver.done.wait(_IDLE_CHECK_MS / 1000.0):
+            while not task.done.wait(_IDLE_CHECK_MS / 1000.0):
                 # Safety net: a socket closed by another thread (Context.destroy,
                 # which pyzmq documents as unsafe) closes its fd without a
                 # wake-up, and destroy may already have stopped the loop.
-                thread = getattr(loop, "_thread", None)
-                if thread is not None and not thread.is_alive():
+                if not loop.alive:
                     for sock in self.sockets:
                         sock._check_open()
                     raise ContextTerminated()
-                loop.call_soon_threadsafe(driver.kick)
+                task.kick()
         except BaseException:
             # e.g. KeyboardInterrupt in the caller: take the sockets back first
-            loop.call_soon_threadsafe(driver.finish, None, None)
-            driver.done.wait(_IDLE_CHECK_MS / 1000.0)
+            task.cancel()
+            task.done.wait(_IDLE_CHECK_MS / 1000.0)
             raise
-        if driver.error is not None:
-            raise driver.error
+        if task.error is not None:
+            raise task.error
         return 0
 
-
-class _LoopDriver:
-    """Runs a _Relay inside the I/O thread's selector loop.
-
-    The sockets' mailbox fds join the loop's selector; a wake-up runs one
-    `_Relay.step`, and a step that stopped at its burst limit schedules the
-    next one after the loop's other work, so the relay never starves the
-    engines it feeds. On the end (TERMINATE, ContextTerminated, ENOTSOCK) the
-    fds leave the selector before the waiting caller is released, so the
-    caller may close the sockets at once."""
-
-    def __init__(self, relay: _Relay, loop: Any) -> None:
-        self.relay = relay
-        self.loop = loop
-        self.done = threading.Event()
-        self.error: Optional[BaseException] = None
-        self.fds: list[int] = []
-        self.finished = False
-        self.scheduled = False
-
-    def start(self) -> None:
-        if self.finished:
-            return
-        try:
-            for mb in self.relay.mailboxes:
-                fd = mb.fileno()
-                self.loop.add_handler(fd, _EVENT_READ, self)
-                self.fds.append(fd)
-        except BaseException as exc:
-            self.finish(None, exc)
-            return
-        self.kick()
-
-    def on_readable(self) -> None:
-        self.kick()
-
-    def on_loop_error(self, exc: Exception) -> None:
-        self.finish(None, exc)
-
-    def kick(self) -> None:
-        if self.finished:
-            return
-        try:
-            status = self.relay.step()
-        except BaseException as exc:
-            self.finish(None, exc)
-            return
+    def _loop_step(self) -> int:
+        status = self.step()
         if status == _TERMINATE:
-            self.finish(0, None)
-        elif status == _MORE and not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon_threadsafe(self._again)
-
-    def _again(self) -> None:
-        self.scheduled = False
-        self.kick()
-
-    def finish(self, result: Optional[int], error: Optional[BaseException]) -> None:
-        if self.finished:
-            return
-        self.finished = True
-        for fd in self.fds:
-            self.loop.remove_handler(fd)
-        self.fds = []
-        self.error = error
-        self.done.set()
+            return DONE
+        return MORE if status == _MORE else IDLE
 
 
 def proxy(frontend: Socket, backend: Socket, capture: Optional[Socket] = None) -> int:
