@@ -126,7 +126,9 @@ class Router(SocketCore):
         identity = pipe.peer_identity
         if identity is None:
             return False  # handshake still running
-        if identity and pipe.user != "connect-rid":
+        if pipe.routing_id:
+            rid = pipe.routing_id  # chosen locally with CONNECT_ROUTING_ID
+        elif identity:
             rid = identity
             old = self._routes.get(rid)
             if old is not None and old is not pipe:
@@ -136,10 +138,8 @@ class Router(SocketCore):
                 old.routing_id = self._generate_id()
                 self._routes[old.routing_id] = old
                 self.detach(old)
-        elif not pipe.routing_id:
-            rid = self._generate_id()
         else:
-            rid = pipe.routing_id  # CONNECT_ROUTING_ID
+            rid = self._generate_id()
         pipe.routing_id = rid
         self._routes[rid] = pipe
         self._fq.attach(pipe)

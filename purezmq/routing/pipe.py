@@ -95,7 +95,6 @@ class Pipe:
         "properties",
         "endpoint",
         "terminated",
-        "user",
         "direct_read",
         "__weakref__",
     )
@@ -111,7 +110,6 @@ class Pipe:
         self.properties: dict[str, bytes] = {}  # peer metadata from READY
         self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
         self.terminated = False  # peer closed this pipe (set on our thread)
-        self.user: Any = None  # owner's per-pipe state (e.g. routing table key)
         # Optional fast wake-up, run on the *writer's* thread: returns True if
         # it served the new message itself (a session writing through to an
         # idle connection), False to fall back to ``post``.

@@ -299,10 +299,7 @@ class Context:
         ours.endpoint = theirs.endpoint = endpoint
         theirs.peer_identity = opts.routing_id
         theirs.properties = {"Socket-Type": sock.core.socket_type_name.encode()}
-        if sock.options.connect_routing_id:
-            ours.routing_id = sock.options.connect_routing_id
-            ours.user = "connect-rid"
-            sock.options.connect_routing_id = b""
+        sock._claim_connect_routing_id(ours)
         if binder is not None:
             ours.peer_identity = b""
             self._introduce(binder, theirs)

@@ -267,6 +267,13 @@ class Socket(_OptionAttributes):
             # the pipe is not routed to (or counted as a duplicate id) meanwhile.
             pipe.deliver_terminated()
 
+    def _claim_connect_routing_id(self, pipe: Pipe) -> None:
+        """CONNECT_ROUTING_ID names the peer of the next connect only (libzmq)."""
+        rid = self._options.connect_routing_id
+        if rid:
+            pipe.routing_id = rid
+            self._options.connect_routing_id = b""
+
     def session_started(self, session: Any) -> None:
         with self._lock:
             self._sessions.add(session)
@@ -373,10 +380,7 @@ class Socket(_OptionAttributes):
         sock_end: Optional[Pipe] = None
         if not self._options.immediate:
             sock_end = session.create_pipe()
-            if self._options.connect_routing_id:
-                sock_end.routing_id = self._options.connect_routing_id
-                sock_end.user = "connect-rid"
-                self._options.connect_routing_id = b""
+            self._claim_connect_routing_id(sock_end)
             self.attach_pipe(sock_end)
         self._connects.setdefault(addr, []).append((session, sock_end))
         self._options.last_endpoint = addr.encode()
