@@ -77,7 +77,16 @@ def summarize_cprofile(outdir: str, top: int) -> None:
 
 def _run_py(argv: list[str]) -> list[str]:
     """The run.py command line for one quick purezmq-only pass of `argv`."""
-    return [sys.executable, os.path.join(HERE, "run.py"), *argv, "--impl", "purezmq", "--reps", "1", "--quiet"]
+    return [
+        sys.executable,
+        os.path.join(HERE, "run.py"),
+        *argv,
+        "--impl",
+        "purezmq",
+        "--reps",
+        "1",
+        "--quiet",
+    ]
 
 
 def run_cprofile(name: str, argv: list[str], outroot: str, top: int) -> None:

@@ -1,10 +1,10 @@
 """``python -m purezmq``: a self-contained demo, and the device runner.
 
-    python -m purezmq demo      broker + workers + clients over tcp, and a
-                                purezmq <-> libzmq exchange when pyzmq exists
-    python -m purezmq device    run a QUEUE, FORWARDER or STREAMER device in
-                                the foreground (no libzmq needed), e.g.
-        python -m purezmq device queue --in-bind tcp://*:5555 --out-bind tcp://*:5556
+python -m purezmq demo      broker + workers + clients over tcp, and a
+                            purezmq <-> libzmq exchange when pyzmq exists
+python -m purezmq device    run a QUEUE, FORWARDER or STREAMER device in
+                            the foreground (no libzmq needed), e.g.
+    python -m purezmq device queue --in-bind tcp://*:5555 --out-bind tcp://*:5556
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def demo(clients: int = 3, workers: int = 2, requests: int = 5) -> int:
     back = ctx.socket(zmq.ROUTER)
     front_port = front.bind_to_random_port("tcp://127.0.0.1")
     back_port = back.bind_to_random_port("tcp://127.0.0.1")
-    print(f"broker: clients -> tcp://127.0.0.1:{front_port}, workers -> tcp://127.0.0.1:{back_port}")
+    print(
+        f"broker: clients -> tcp://127.0.0.1:{front_port}, workers -> tcp://127.0.0.1:{back_port}"
+    )
     threads = [threading.Thread(target=_broker, args=(ctx, front, back, stop), daemon=True)]
     for i in range(workers):
         name = f"worker-{i}".encode()
@@ -130,7 +132,9 @@ def _libzmq_exchange() -> None:
         dealer.connect(f"tcp://127.0.0.1:{port}")
         dealer.send_multipart([b"", b"hello libzmq"])
         ident, _, body = rep.recv_multipart()
-        rep.send_multipart([ident, b"", b"hello purezmq, from libzmq " + pyzmq.zmq_version().encode()])
+        rep.send_multipart(
+            [ident, b"", b"hello purezmq, from libzmq " + pyzmq.zmq_version().encode()]
+        )
         print(f"libzmq ROUTER got {body!r} from {ident!r}")
         print(f"purezmq DEALER got {dealer.recv_multipart()[1]!r}")
         dealer.close()
@@ -175,24 +179,54 @@ def _device_parser(sub: Any) -> None:
         help="queue: ROUTER/DEALER; forwarder: XSUB/XPUB; streamer: PULL/PUSH",
     )
     for side in ("in", "out"):
-        p.add_argument(f"--{side}-bind", action="append", default=[], metavar="ENDPOINT",
-                       help=f"bind the {side} socket (repeatable)")
-        p.add_argument(f"--{side}-connect", action="append", default=[], metavar="ENDPOINT",
-                       help=f"connect the {side} socket (repeatable)")
-        p.add_argument(f"--{side}-type", metavar="TYPE",
-                       help=f"{side} socket type (default: per device)")
-    p.add_argument("--capture", metavar="ENDPOINT",
-                   help="bind a PUB that gets a copy of every message")
-    p.add_argument("--control", metavar="ENDPOINT",
-                   help="bind a control socket: PAUSE, RESUME, TERMINATE, STATISTICS")
-    p.add_argument("--control-type", default="REP", choices=("REP", "PAIR", "rep", "pair"),
-                   help="control socket type (default REP: every command gets a reply)")
-    p.add_argument("--stats-interval", type=float, default=0.0, metavar="SECONDS",
-                   help="print the counters every SECONDS (default: only at exit)")
-    p.add_argument("--hwm", type=int, default=None,
-                   help="SNDHWM and RCVHWM of both sides (default 1000)")
-    p.add_argument("--linger", type=int, default=1000, metavar="MS",
-                   help="how long queued messages may delay shutdown (default 1000 ms)")
+        p.add_argument(
+            f"--{side}-bind",
+            action="append",
+            default=[],
+            metavar="ENDPOINT",
+            help=f"bind the {side} socket (repeatable)",
+        )
+        p.add_argument(
+            f"--{side}-connect",
+            action="append",
+            default=[],
+            metavar="ENDPOINT",
+            help=f"connect the {side} socket (repeatable)",
+        )
+        p.add_argument(
+            f"--{side}-type", metavar="TYPE", help=f"{side} socket type (default: per device)"
+        )
+    p.add_argument(
+        "--capture", metavar="ENDPOINT", help="bind a PUB that gets a copy of every message"
+    )
+    p.add_argument(
+        "--control",
+        metavar="ENDPOINT",
+        help="bind a control socket: PAUSE, RESUME, TERMINATE, STATISTICS",
+    )
+    p.add_argument(
+        "--control-type",
+        default="REP",
+        choices=("REP", "PAIR", "rep", "pair"),
+        help="control socket type (default REP: every command gets a reply)",
+    )
+    p.add_argument(
+        "--stats-interval",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="print the counters every SECONDS (default: only at exit)",
+    )
+    p.add_argument(
+        "--hwm", type=int, default=None, help="SNDHWM and RCVHWM of both sides (default 1000)"
+    )
+    p.add_argument(
+        "--linger",
+        type=int,
+        default=1000,
+        metavar="MS",
+        help="how long queued messages may delay shutdown (default 1000 ms)",
+    )
 
 
 def _socket_type(name: str, role: str, allowed: Sequence[str], kind: str) -> int:
@@ -227,8 +261,10 @@ def _check_endpoint(option: str, endpoint: str, connect: bool) -> None:
 
 def _format_stats(stats: Any) -> str:
     v = stats.values
-    return (f"frontend in {v[0]} frames/{v[1]} B, out {v[2]} frames/{v[3]} B; "
-            f"backend in {v[4]} frames/{v[5]} B, out {v[6]} frames/{v[7]} B")
+    return (
+        f"frontend in {v[0]} frames/{v[1]} B, out {v[2]} frames/{v[3]} B; "
+        f"backend in {v[4]} frames/{v[5]} B, out {v[6]} frames/{v[7]} B"
+    )
 
 
 def run_device(args: Any, out: Callable[[str], None] = print) -> int:
@@ -353,8 +389,11 @@ def run_device(args: Any, out: Callable[[str], None] = print) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m purezmq", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m purezmq",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command")
     d = sub.add_parser("demo", help="run a broker, workers and clients over tcp")
     d.add_argument("--clients", type=int, default=3)

@@ -64,7 +64,9 @@ class CorePeer:
     """The far end of a pipe attached to a socket core (what a session would
     be). Notifications on both ends run at once, so every call is synchronous."""
 
-    def __init__(self, core: Any, hwm: int = 0, identity: bytes = b"", conflate: bool = False) -> None:
+    def __init__(
+        self, core: Any, hwm: int = 0, identity: bytes = b"", conflate: bool = False
+    ) -> None:
         ours, theirs = pipe_pair(hwm, hwm, conflate)
         self.core = core
         self.pipe: Pipe = theirs

@@ -65,7 +65,14 @@ _TABLE: dict[int, tuple[str, str, Any, Check, bool, bool]] = {
     O.ZAP_DOMAIN: ("zap_domain", "bytes", b"", lambda v: len(v) <= 255, True, True),
     O.INVERT_MATCHING: ("invert_matching", "int", 0, _bool, True, True),
     O.RECONNECT_STOP: ("reconnect_stop", "int", 0, _nonneg, True, True),
-    O.CONNECT_ROUTING_ID: ("connect_routing_id", "bytes", b"", lambda v: len(v) <= 255, False, True),
+    O.CONNECT_ROUTING_ID: (
+        "connect_routing_id",
+        "bytes",
+        b"",
+        lambda v: len(v) <= 255,
+        False,
+        True,
+    ),
     O.LAST_ENDPOINT: ("last_endpoint", "bytes", b"", None, True, False),
     O.MECHANISM: ("mechanism", "int", 0, None, True, False),
 }

@@ -245,7 +245,9 @@ class StreamEngine:
             try:
                 first = wq[0]
                 if len(wq) == 1 or len(first) >= _SEND_MAX:
-                    sent = sock.send(first if len(first) <= _SEND_MAX else memoryview(first)[:_SEND_MAX])
+                    sent = sock.send(
+                        first if len(first) <= _SEND_MAX else memoryview(first)[:_SEND_MAX]
+                    )
                 else:
                     sent = sock.sendmsg(_head(wq))
             except (BlockingIOError, InterruptedError):
@@ -301,7 +303,9 @@ class StreamEngine:
             self._timeout_timer = self.loop.call_later(
                 timeout / 1000.0, self._check_timeout, sent_at
             )
-        self._heartbeat_timer = self.loop.call_later(opts.heartbeat_ivl / 1000.0, self._send_heartbeat)
+        self._heartbeat_timer = self.loop.call_later(
+            opts.heartbeat_ivl / 1000.0, self._send_heartbeat
+        )
 
     def _check_timeout(self, since: float) -> None:
         with self.lock:

@@ -35,7 +35,9 @@ EVENT_WRITE = selectors.EVENT_WRITE
 class Timer:
     __slots__ = ("when", "seq", "fn", "args", "cancelled")
 
-    def __init__(self, when: float, seq: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self, when: float, seq: int, fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> None:
         self.when = when
         self.seq = seq
         self.fn = fn

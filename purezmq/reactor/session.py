@@ -302,4 +302,3 @@ class Session:
             self.context._session_finished()
 
     force_close = finish
-

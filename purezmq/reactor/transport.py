@@ -47,7 +47,9 @@ def _tune(sock: socket.socket, options: Options, tcp: bool) -> None:
 class Listener:
     """Accepts connections on a bound tcp/ipc socket; one Session per peer."""
 
-    def __init__(self, loop: IOThread, owner: Any, ep: Endpoint, sock: socket.socket, name: str) -> None:
+    def __init__(
+        self, loop: IOThread, owner: Any, ep: Endpoint, sock: socket.socket, name: str
+    ) -> None:
         self.loop = loop
         self.owner = owner
         self.ep = ep
@@ -260,7 +262,6 @@ class Connecter:
             self._ivl = min(current * 2, opts.reconnect_ivl_max)
         return max(current, 0)
 
-
     def reconnect_later(self) -> None:
         if self.stopped or self.options.reconnect_ivl < 0:
             return
@@ -283,4 +284,3 @@ def start_connect(loop: IOThread, owner: Any, ep: Endpoint, session: Session) ->
     session.connecter = connecter
     connecter.start()
     return connecter
-

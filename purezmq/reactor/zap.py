@@ -82,7 +82,9 @@ class ZapClient:
             engine.flush()
             if not ok:
                 code = int(status) if status.isdigit() else 0
-                engine._fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})")
+                engine._fail(
+                    C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})"
+                )
 
     def write_activated(self, pipe: Pipe) -> None:
         pass
@@ -94,4 +96,6 @@ class ZapClient:
         pending, self._pending = self._pending, {}
         for engine in pending.values():
             if not engine.closed:
-                engine._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "ZAP handler went away")
+                engine._fail(
+                    C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "ZAP handler went away"
+                )

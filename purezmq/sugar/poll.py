@@ -71,7 +71,9 @@ def _fileno(obj: Any) -> int:
     try:
         fileno = obj.fileno
     except AttributeError:
-        raise TypeError(f"Cannot poll {obj!r}: not a socket, an int fd or an object with fileno()") from None
+        raise TypeError(
+            f"Cannot poll {obj!r}: not a socket, an int fd or an object with fileno()"
+        ) from None
     return int(fileno())
 
 

@@ -105,13 +105,19 @@ class Socket(_OptionAttributes):
 
     _shadow = False
 
-    def __init__(self, context: Optional[Context] = None, socket_type: int = -1, **kwargs: Any) -> None:
+    def __init__(
+        self, context: Optional[Context] = None, socket_type: int = -1, **kwargs: Any
+    ) -> None:
         if context is None:
             from .context import Context
 
             context = Context.instance()
         self.context = context
-        self._socket_type = C.SocketType(socket_type) if socket_type in C.SocketType._value2member_map_ else socket_type
+        self._socket_type = (
+            C.SocketType(socket_type)
+            if socket_type in C.SocketType._value2member_map_
+            else socket_type
+        )
         self._options = Options(int(socket_type))
         self.core = make_core(int(socket_type), self._options)
         self._mailbox = Mailbox()
@@ -452,7 +458,9 @@ class Socket(_OptionAttributes):
                 raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is read-only")
             if isinstance(optval, str):
                 raise TypeError("unicode not allowed, use setsockopt_string")
-            raise ZMQError(errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}")
+            raise ZMQError(
+                errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}"
+            )
 
     setsockopt = set
 
@@ -607,7 +615,12 @@ class Socket(_OptionAttributes):
         mailbox.process()
 
     def send_multipart(
-        self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False, **kwargs: Any
+        self,
+        msg_parts: Sequence[Any],
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs: Any,
     ) -> Optional[MessageTracker]:
         """Send a whole multipart message (a sequence of frames)."""
         if self._closed or self._terminated:
@@ -633,27 +646,42 @@ class Socket(_OptionAttributes):
                 raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
             self._send_blocking(msg, flags)
         if track:
-            return MessageTracker(*[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer])
+            return MessageTracker(
+                *[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer]
+            )
         if not copy:
             return MessageTracker(_DONE_TRACKER_EVENT)
         return None
 
-    def send_string(self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any) -> Any:
+    def send_string(
+        self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any
+    ) -> Any:
         if not isinstance(u, str):
             raise TypeError("str objects only")
         return self.send(u.encode(encoding), flags=flags, copy=copy, **kw)
 
     send_unicode = send_string
 
-    def send_pyobj(self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any) -> Any:
+    def send_pyobj(
+        self, obj: Any, flags: int = 0, protocol: int = pickle.DEFAULT_PROTOCOL, **kw: Any
+    ) -> Any:
         return self.send(pickle.dumps(obj, protocol), flags=flags, **kw)
 
     def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> Any:
-        send_kwargs = {k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs}
+        send_kwargs = {
+            k: kwargs.pop(k) for k in ("copy", "track", "routing_id", "group") if k in kwargs
+        }
         msg = json.dumps(obj, **kwargs).encode("utf-8")
         return self.send(msg, flags=flags, **send_kwargs)
 
-    def send_serialized(self, msg: Any, serialize: Callable[[Any], Sequence[Any]], flags: int = 0, copy: bool = True, **kw: Any) -> Any:
+    def send_serialized(
+        self,
+        msg: Any,
+        serialize: Callable[[Any], Sequence[Any]],
+        flags: int = 0,
+        copy: bool = True,
+        **kw: Any,
+    ) -> Any:
         frames = serialize(msg)
         return self.send_multipart(frames, flags=flags, copy=copy, **kw)
 
@@ -744,7 +772,9 @@ class Socket(_OptionAttributes):
     def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         return json.loads(self.recv(flags).decode("utf-8"), **kwargs)
 
-    def recv_serialized(self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True) -> Any:
+    def recv_serialized(
+        self, deserialize: Callable[[list[Any]], Any], flags: int = 0, copy: bool = True
+    ) -> Any:
         return deserialize(self.recv_multipart(flags, copy=copy))
 
     # ------------------------------------------------------------------
@@ -807,7 +837,9 @@ class Socket(_OptionAttributes):
             self._monitor_mask = 0
             mon.close()
 
-    def get_monitor_socket(self, events: Optional[int] = None, addr: Optional[str] = None) -> Socket:
+    def get_monitor_socket(
+        self, events: Optional[int] = None, addr: Optional[str] = None
+    ) -> Socket:
         if addr is None:
             addr = f"inproc://monitor.s-{id(self)}"
         if events is None:

@@ -264,7 +264,9 @@ class Connection:
     def send_error(self, reason: str) -> None:
         self.send_command(b"ERROR", error_body(reason))
 
-    def auth_reply(self, ok: bool, status_code: bytes = b"200", user_id: bytes = b"") -> list[Event]:
+    def auth_reply(
+        self, ok: bool, status_code: bytes = b"200", user_id: bytes = b""
+    ) -> list[Event]:
         """Answer an AuthRequest. A refusal queues ERROR and closes the connection."""
         self.mechanism.auth_reply(ok, status_code, user_id)
         if not ok:

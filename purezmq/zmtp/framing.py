@@ -38,7 +38,9 @@ def encode_command(name: bytes, data: bytes = b"") -> bytes:
     return frame_header(COMMAND, len(body)) + body
 
 
-def split_command(body: bytes, code: int = ZMTP_MALFORMED_COMMAND_UNSPECIFIED) -> tuple[bytes, bytes]:
+def split_command(
+    body: bytes, code: int = ZMTP_MALFORMED_COMMAND_UNSPECIFIED
+) -> tuple[bytes, bytes]:
     """Split a command frame body into (name, data)."""
     if not body:
         raise MalformedCommand("empty command frame", code)

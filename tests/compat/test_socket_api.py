@@ -50,12 +50,39 @@ def _errno_of(fn: Any, *args: Any) -> Any:
 
 
 OPTIONS_TO_READ = [
-    "SNDHWM", "RCVHWM", "LINGER", "ROUTING_ID", "RCVTIMEO", "SNDTIMEO", "RECONNECT_IVL",
-    "RECONNECT_IVL_MAX", "IMMEDIATE", "CONFLATE", "MAXMSGSIZE", "LAST_ENDPOINT", "TYPE",
-    "RCVMORE", "BACKLOG", "TCP_KEEPALIVE", "TCP_KEEPALIVE_IDLE", "TCP_KEEPALIVE_INTVL",
-    "TCP_KEEPALIVE_CNT", "IPV6", "HEARTBEAT_IVL", "HEARTBEAT_TTL", "HEARTBEAT_TIMEOUT",
-    "HANDSHAKE_IVL", "PLAIN_SERVER", "PLAIN_USERNAME", "PLAIN_PASSWORD", "MECHANISM",
-    "ROUTER_MANDATORY", "ROUTER_HANDOVER", "PROBE_ROUTER", "SNDBUF", "RCVBUF",
+    "SNDHWM",
+    "RCVHWM",
+    "LINGER",
+    "ROUTING_ID",
+    "RCVTIMEO",
+    "SNDTIMEO",
+    "RECONNECT_IVL",
+    "RECONNECT_IVL_MAX",
+    "IMMEDIATE",
+    "CONFLATE",
+    "MAXMSGSIZE",
+    "LAST_ENDPOINT",
+    "TYPE",
+    "RCVMORE",
+    "BACKLOG",
+    "TCP_KEEPALIVE",
+    "TCP_KEEPALIVE_IDLE",
+    "TCP_KEEPALIVE_INTVL",
+    "TCP_KEEPALIVE_CNT",
+    "IPV6",
+    "HEARTBEAT_IVL",
+    "HEARTBEAT_TTL",
+    "HEARTBEAT_TIMEOUT",
+    "HANDSHAKE_IVL",
+    "PLAIN_SERVER",
+    "PLAIN_USERNAME",
+    "PLAIN_PASSWORD",
+    "MECHANISM",
+    "ROUTER_MANDATORY",
+    "ROUTER_HANDOVER",
+    "PROBE_ROUTER",
+    "SNDBUF",
+    "RCVBUF",
 ]
 
 
@@ -211,7 +238,9 @@ def test_typed_option_attributes_match_the_properties() -> None:
     for name, option in purezmq.SocketOption.__members__.items():
         prop = inspect.getattr_static(Socket, name.lower())
         if isinstance(prop, property) and prop.fget.__qualname__.startswith("_option_property"):
-            made[name.lower()] = "bytes" if purezmq.constants.option_type(option) == "bytes" else "int"
+            made[name.lower()] = (
+                "bytes" if purezmq.constants.option_type(option) == "bytes" else "int"
+            )
     assert typed == made
 
 
@@ -310,7 +339,10 @@ def test_serialisation_helpers(ctx: purezmq.Context) -> None:
     a.send_pyobj({"set": {1, 2}})
     assert b.recv_pyobj() == {"set": {1, 2}}
     a.send_serialized({"k": 1}, lambda m: [json.dumps(m).encode(), b"tail"])
-    assert b.recv_serialized(lambda frames: (json.loads(frames[0]), frames[1])) == ({"k": 1}, b"tail")
+    assert b.recv_serialized(lambda frames: (json.loads(frames[0]), frames[1])) == (
+        {"k": 1},
+        b"tail",
+    )
     with pytest.raises(TypeError):
         a.send("text")  # type: ignore[arg-type]
     a.close()

@@ -48,7 +48,9 @@ class PurezmqZapHandler:
             self.requests.append(msg)
             ok = mechanism == b"PLAIN" and PASSWORDS.get(creds[0].decode()) == creds[1].decode()
             status = [b"200", b"OK"] if ok else [b"400", b"Invalid credentials"]
-            self.sock.send_multipart([rid, b"", version, request_id, *status, creds[0] if ok else b"", b""])
+            self.sock.send_multipart(
+                [rid, b"", version, request_id, *status, creds[0] if ok else b"", b""]
+            )
         self.sock.close(0)
 
     def close(self) -> None:

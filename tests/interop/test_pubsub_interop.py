@@ -26,7 +26,9 @@ def sides(direction: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_pub_sub_prefix_filter_unsubscribe(libs: Any, ipc_dir: str, direction: str, transport: str) -> None:
+def test_pub_sub_prefix_filter_unsubscribe(
+    libs: Any, ipc_dir: str, direction: str, transport: str
+) -> None:
     pside, sside = sides(direction)
     pub = libs(pside, "PUB")
     sub = libs(sside, "SUB")
@@ -77,7 +79,9 @@ def test_many_topics(libs: Any, ipc_dir: str, direction: str) -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_slow_subscriber_dropped_at_hwm(libs: Any, ipc_dir: str, direction: str, transport: str) -> None:
+def test_slow_subscriber_dropped_at_hwm(
+    libs: Any, ipc_dir: str, direction: str, transport: str
+) -> None:
     pside, sside = sides(direction)
     pub = libs(pside, "PUB")
     pub.setsockopt(purezmq.SNDHWM, 10)
@@ -157,7 +161,14 @@ def test_xpub_welcome_message(libs: Any, ipc_dir: str, direction: str) -> None:
 
 
 def _greeting(minor: int) -> bytes:
-    return b"\xff" + b"\x00" * 8 + b"\x7f" + bytes([3, minor]) + b"NULL".ljust(20, b"\x00") + b"\x00" * 32
+    return (
+        b"\xff"
+        + b"\x00" * 8
+        + b"\x7f"
+        + bytes([3, minor])
+        + b"NULL".ljust(20, b"\x00")
+        + b"\x00" * 32
+    )
 
 
 def _frame(body: bytes, flags: int = 0) -> bytes:
@@ -247,7 +258,11 @@ def test_sub_speaks_the_subscription_form_the_peer_needs(libs: Any, minor: int) 
     if minor == 0:
         assert ours == [(0, b"\x01topic"), (0, b"\x01second"), (0, b"\x00topic")]
     else:
-        assert ours == [(4, b"\x09SUBSCRIBEtopic"), (4, b"\x09SUBSCRIBEsecond"), (4, b"\x06CANCELtopic")]
+        assert ours == [
+            (4, b"\x09SUBSCRIBEtopic"),
+            (4, b"\x09SUBSCRIBEsecond"),
+            (4, b"\x06CANCELtopic"),
+        ]
 
 
 def _as_raw_sub(libs: Any, side: str, minor: int, command: bool) -> list[bytes]:

@@ -21,7 +21,9 @@ LIBS = ["pz", "py"]
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("req_side,rep_side", [("pz", "py"), ("py", "pz")])
 @pytest.mark.parametrize("bind_rep", [True, False])
-def test_req_rep(libs: Any, ipc_dir: str, transport: str, req_side: str, rep_side: str, bind_rep: bool) -> None:
+def test_req_rep(
+    libs: Any, ipc_dir: str, transport: str, req_side: str, rep_side: str, bind_rep: bool
+) -> None:
     req = libs(req_side, "REQ")
     rep = libs(rep_side, "REP")
     if bind_rep:
@@ -35,7 +37,9 @@ def test_req_rep(libs: Any, ipc_dir: str, transport: str, req_side: str, rep_sid
         assert req.recv_multipart() == [b"rep", b"%d" % i]
 
 
-def _req_to_router(libs: Any, ipc_dir: str, transport: str, req_side: str, router_side: str, correlate: bool) -> list[bytes]:
+def _req_to_router(
+    libs: Any, ipc_dir: str, transport: str, req_side: str, router_side: str, correlate: bool
+) -> list[bytes]:
     router = libs(router_side, "ROUTER")
     req = libs(req_side, "REQ")
     req.setsockopt(purezmq.ROUTING_ID, b"R1")
@@ -51,7 +55,9 @@ def _req_to_router(libs: Any, ipc_dir: str, transport: str, req_side: str, route
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("correlate", [False, True])
-def test_req_to_router_envelope_matches_libzmq(libs: Any, ipc_dir: str, transport: str, correlate: bool) -> None:
+def test_req_to_router_envelope_matches_libzmq(
+    libs: Any, ipc_dir: str, transport: str, correlate: bool
+) -> None:
     for router_side in LIBS:
         ours = _req_to_router(libs, ipc_dir, transport, "pz", router_side, correlate)
         theirs = _req_to_router(libs, ipc_dir, transport, "py", router_side, correlate)
@@ -63,7 +69,9 @@ def test_req_to_router_envelope_matches_libzmq(libs: Any, ipc_dir: str, transpor
         assert ours[0] == b"R1" and ours[-3:] == [b"", b"a", b"b"]
 
 
-def _dealer_to_rep(libs: Any, ipc_dir: str, transport: str, dealer_side: str, rep_side: str) -> list[list[bytes]]:
+def _dealer_to_rep(
+    libs: Any, ipc_dir: str, transport: str, dealer_side: str, rep_side: str
+) -> list[list[bytes]]:
     rep = libs(rep_side, "REP")
     dealer = libs(dealer_side, "DEALER")
     dealer.connect(bind(rep, transport, ipc_dir))
@@ -90,7 +98,9 @@ def test_dealer_to_rep_envelope_matches_libzmq(libs: Any, ipc_dir: str, transpor
 
 
 @pytest.mark.parametrize("rep_side", LIBS)
-def test_purezmq_req_correlate_with_libzmq_router_replies(libs: Any, ipc_dir: str, rep_side: str) -> None:
+def test_purezmq_req_correlate_with_libzmq_router_replies(
+    libs: Any, ipc_dir: str, rep_side: str
+) -> None:
     """REQ_RELAXED + REQ_CORRELATE: a stale reply is skipped, the fresh one taken."""
     router = libs(rep_side, "ROUTER")
     req = libs("pz", "REQ")

@@ -86,8 +86,12 @@ def test_matrix(
 
 
 @pytest.mark.parametrize("purezmq_router", [True, False])
-def test_router_generated_ids_and_mandatory(purezmq_router: bool, ctx: purezmq.Context, pyctx: Any) -> None:
-    r_lib, r_ctx, d_lib, d_ctx = (purezmq, ctx, zmq, pyctx) if purezmq_router else (zmq, pyctx, purezmq, ctx)
+def test_router_generated_ids_and_mandatory(
+    purezmq_router: bool, ctx: purezmq.Context, pyctx: Any
+) -> None:
+    r_lib, r_ctx, d_lib, d_ctx = (
+        (purezmq, ctx, zmq, pyctx) if purezmq_router else (zmq, pyctx, purezmq, ctx)
+    )
     router = _new(r_lib, r_ctx, "ROUTER")
     router.setsockopt(r_lib.ROUTER_MANDATORY, 1)
     port = router.bind_to_random_port("tcp://127.0.0.1")
@@ -116,7 +120,9 @@ def test_router_generated_ids_and_mandatory(purezmq_router: bool, ctx: purezmq.C
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ipc"])
-def test_reconnect_to_a_new_pyzmq_peer(transport: str, ctx: purezmq.Context, pyctx: Any, ipc_dir: str) -> None:
+def test_reconnect_to_a_new_pyzmq_peer(
+    transport: str, ctx: purezmq.Context, pyctx: Any, ipc_dir: str
+) -> None:
     """A purezmq PUSH keeps its endpoint; the pyzmq PULL behind it is replaced."""
     if transport == "tcp":
         probe = pyctx.socket(zmq.PULL)
@@ -127,7 +133,9 @@ def test_reconnect_to_a_new_pyzmq_peer(transport: str, ctx: purezmq.Context, pyc
         endpoint = "ipc://" + os.path.join(ipc_dir, "reconnect")
     push = _new(purezmq, ctx, "PUSH")
     push.setsockopt(purezmq.RECONNECT_IVL, 20)
-    monitor = push.get_monitor_socket(purezmq.EVENT_HANDSHAKE_SUCCEEDED | purezmq.EVENT_DISCONNECTED)
+    monitor = push.get_monitor_socket(
+        purezmq.EVENT_HANDSHAKE_SUCCEEDED | purezmq.EVENT_DISCONNECTED
+    )
     monitor.rcvtimeo = 5000
     push.connect(endpoint)
     for generation in range(3):

@@ -74,13 +74,17 @@ def test_pull_fair_queues_between_pushers(ctx: zmq.Context, endpoint: Callable[[
         mine = [g for g in got if g.startswith(b"%d-" % i)]
         assert mine == [b"%d-%d" % (i, n) for n in range(20)]
     first_half = got[:20]
-    assert any(g.startswith(b"0-") for g in first_half) and any(g.startswith(b"1-") for g in first_half)
+    assert any(g.startswith(b"0-") for g in first_half) and any(
+        g.startswith(b"1-") for g in first_half
+    )
     pull.close()
     for p in pushers:
         p.close()
 
 
-def test_dealer_router_identities_and_replies(ctx: zmq.Context, endpoint: Callable[[], str]) -> None:
+def test_dealer_router_identities_and_replies(
+    ctx: zmq.Context, endpoint: Callable[[], str]
+) -> None:
     router = make_socket(ctx, zmq.ROUTER)
     ep = bind(router, endpoint())
     dealers = []
@@ -264,7 +268,9 @@ def test_inproc_duplicate_bind(ctx: zmq.Context) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_push_blocks_at_hwm_and_multipart_is_atomic(ctx: zmq.Context, transport: str, ipc_dir: str) -> None:
+def test_push_blocks_at_hwm_and_multipart_is_atomic(
+    ctx: zmq.Context, transport: str, ipc_dir: str
+) -> None:
     """With the peer not reading, sends stop after a bounded number of
     messages (HWM plus what the kernel buffers), then EAGAIN."""
     ep = {

@@ -82,7 +82,9 @@ def test_slow_subscriber_is_dropped_at_hwm_publisher_never_blocks(
     assert time.monotonic() - t < 20
     got = drain_socket(sub, 100)
     assert 0 < len(got) < n
-    assert [int(m[0]) for m in got if m[0] != b"warm"] == sorted(int(m[0]) for m in got if m[0] != b"warm")
+    assert [int(m[0]) for m in got if m[0] != b"warm"] == sorted(
+        int(m[0]) for m in got if m[0] != b"warm"
+    )
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -104,7 +106,9 @@ def test_xpub_xsub_subscription_flow(new: Any, ipc_dir: str, transport: str) -> 
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_xpub_sees_unsubscriptions_when_a_subscriber_leaves(new: Any, ipc_dir: str, transport: str) -> None:
+def test_xpub_sees_unsubscriptions_when_a_subscriber_leaves(
+    new: Any, ipc_dir: str, transport: str
+) -> None:
     xpub = new(zmq.XPUB)
     addr = bind(xpub, transport, ipc_dir)
     sub = new(zmq.SUB)

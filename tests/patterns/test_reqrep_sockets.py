@@ -63,7 +63,7 @@ def test_req_round_robins_over_reps(new: Any, ipc_dir: str, transport: str) -> N
         poller = zmq.Poller()
         for rep in reps:
             poller.register(rep, zmq.POLLIN)
-        (sock, _ev), = poller.poll(2000)
+        ((sock, _ev),) = poller.poll(2000)
         served.append(reps.index(sock))
         sock.send(sock.recv())
         assert req.recv() == b"%d" % i
@@ -95,7 +95,9 @@ def test_dealer_to_rep_envelope(new: Any, ipc_dir: str, transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_req_relaxed_correlate_survives_a_lost_reply(new: Any, ipc_dir: str, transport: str) -> None:
+def test_req_relaxed_correlate_survives_a_lost_reply(
+    new: Any, ipc_dir: str, transport: str
+) -> None:
     router = new(zmq.ROUTER)
     req = new(zmq.REQ)
     req.setsockopt(zmq.REQ_RELAXED, 1)

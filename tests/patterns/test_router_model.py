@@ -111,5 +111,7 @@ class RouterDealerModel(RuleBasedStateMachine):
         terminate(self.ctx)
 
 
-RouterDealerModel.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+RouterDealerModel.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
+)
 TestRouterDealerModel = RouterDealerModel.TestCase
