@@ -18,6 +18,12 @@ and a close after HEARTBEAT_TIMEOUT of silence; a peer's PING TTL likewise.
 
 Any OSError or ProtocolError closes this engine only; the session decides
 whether to reconnect. Errors are reported to the socket's monitor.
+
+Threads: every method runs with the session's lock held. The I/O thread
+calls all of them; an app thread writing through (spec/threading.md) calls
+only `flush`, and whatever that would change in the selector or the
+session's state (`_update_interest`, `fail`) is handed to the I/O thread
+with ``loop.call_in_loop``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from .. import constants as C
 from ..zmtp.connection import Connection, Phase
 from ..zmtp.errors import ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
+from .contracts import EngineOwner
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 
 # Read 64 KiB at a time while traffic is light: CPython's recv(n) allocates n
@@ -50,7 +57,12 @@ _SEND_MAX = 256 * 1024 if sys.implementation.name == "pypy" else 4 * 1024 * 1024
 
 class StreamEngine:
     def __init__(
-        self, loop: IOThread, sock: socket.socket, session: Any, conn: Connection, endpoint: str
+        self,
+        loop: IOThread,
+        sock: socket.socket,
+        session: EngineOwner,
+        conn: Connection,
+        endpoint: str,
     ) -> None:
         self.loop = loop
         self.sock = sock
@@ -96,23 +108,41 @@ class StreamEngine:
 
     force_close = close
 
-    def _fail(self, event: int, value: int, reason: str) -> None:
-        if self.closed:
-            return
-        if not self.loop.in_thread():
-            # A write-through from the app thread failed: the I/O thread owns
-            # the selector and the session's recovery.
-            self.loop.post(self._fail_locked, event, value, reason)
-            return
-        self.close()
-        self.session.engine_failed(self, event, value, reason)
+    def fail(self, event: int, value: int, reason: str) -> None:
+        """Close the connection and tell the session why (`event` for the monitor)."""
+        if not self.closed:
+            # A failed write-through: the I/O thread owns the session's recovery.
+            self.loop.call_in_loop(self._fail_locked, event, value, reason)
 
     def _fail_locked(self, event: int, value: int, reason: str) -> None:
         with self.lock:
-            self._fail(event, value, reason)
+            if self.closed:
+                return
+            self.close()
+            self.session.engine_failed(self, event, value, reason)
 
     def on_loop_error(self, exc: Exception) -> None:
-        self._fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
+        self.fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
+
+    def auth_result(self, ok: bool, status: bytes, user_id: bytes) -> None:
+        """I/O thread: the ZAP verdict on the peer's credentials."""
+        with self.lock:
+            if self.closed:
+                return
+            self.conn.auth_reply(ok, status, user_id)
+            self.flush()
+            if not ok:
+                code = int(status) if status.isdigit() else 0
+                reason = f"ZAP refused the peer ({status.decode(errors='replace')})"
+                self.fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, reason)
+
+    def peer_address(self) -> str:
+        """The peer's IP address ("" for ipc), as ZAP requests carry it."""
+        try:
+            host = self.sock.getpeername()
+        except OSError:
+            return ""
+        return str(host[0]) if isinstance(host, tuple) else ""
 
     # -- reading ---------------------------------------------------------------
 
@@ -127,10 +157,10 @@ class StreamEngine:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self._fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+            self.fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
             return
         if not data:
-            self._fail(C.EVENT_DISCONNECTED, 0, "peer closed the connection")
+            self.fail(C.EVENT_DISCONNECTED, 0, "peer closed the connection")
             return
         self._last_recv = time.monotonic()
         if len(data) >= _RECV_SIZE:
@@ -152,7 +182,7 @@ class StreamEngine:
         if not self.closed and self.conn.has_output():
             self.flush()
         if not self.closed and self.conn.phase is Phase.CLOSED:
-            self._fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR")
+            self.fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR")
 
     def _handshake_events(self, events: list[Any]) -> None:
         for i, ev in enumerate(events):
@@ -187,7 +217,7 @@ class StreamEngine:
             event = C.EVENT_DISCONNECTED
         else:
             event = C.EVENT_HANDSHAKE_FAILED_PROTOCOL
-        self._fail(event, exc.code, str(exc))
+        self.fail(event, exc.code, str(exc))
 
     def pause_reading(self) -> None:
         if self._reading:
@@ -253,7 +283,7 @@ class StreamEngine:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
-                self._fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+                self.fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
                 return
             # drop what went out
             while sent:
@@ -279,7 +309,7 @@ class StreamEngine:
         with self.lock:
             self._handshake_timer = None
             if not self.ready:
-                self._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, "handshake timed out")
+                self.fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, "handshake timed out")
 
     def _start_heartbeats(self) -> None:
         ivl = self.session.options.heartbeat_ivl
@@ -311,7 +341,7 @@ class StreamEngine:
         with self.lock:
             self._timeout_timer = None
             if self._last_recv < since:
-                self._fail(C.EVENT_DISCONNECTED, 0, "heartbeat timed out")
+                self.fail(C.EVENT_DISCONNECTED, 0, "heartbeat timed out")
 
     def peer_ping(self, ping: Ping) -> None:
         """The peer's PING asks us to drop the link after TTL of silence."""

@@ -2,16 +2,19 @@
 
 Theory of operation
 -------------------
-Everything that touches a file descriptor or a clock runs here: listeners,
-connecters, engines, sessions, timers. Other threads talk to it only through
+Listeners, connecters, engines, sessions and timers live here, and only
+this thread touches the selector. Other threads talk to it through
 `call_soon_threadsafe`, which queues on a `Mailbox` whose fd sits in the
-selector, so a burst of calls costs one wake-up.
+selector, so a burst of calls costs one wake-up. The one documented
+exception is write-through (spec/threading.md): an app thread that holds a
+session's lock may send on that session's idle connection itself; anything
+it would change in the selector it hands back with `call_in_loop`.
 
-Handlers register with `add_handler(fileobj, events, handler)`; the selector
-calls ``handler.on_readable()`` / ``handler.on_writable()``. A handler that
-raises is logged and closed through ``handler.on_loop_error(exc)``: nothing a
-peer does can stop this thread. Timers are a heap of `Timer` handles
-(cancelled lazily).
+Handlers (`contracts.IOHandler`) register with `add_handler(fileobj, events,
+handler)`; the selector calls ``handler.on_readable()`` /
+``handler.on_writable()``. A handler that raises is closed through
+``handler.on_loop_error(exc)``: nothing a peer does can stop this thread.
+Timers are a heap of `Timer` handles (cancelled lazily).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
+from .contracts import IOHandler
 from .mailbox import Mailbox
 
 log = logging.getLogger("purezmq")
@@ -61,7 +65,7 @@ class IOThread:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread_id: Optional[int] = None
-        self.handlers: set[Any] = set()  # live engines/listeners/sessions, for shutdown
+        self.handlers: set[IOHandler] = set()  # live engines/listeners/connecters, for shutdown
 
     def start(self) -> None:
         self._thread.start()
@@ -81,6 +85,13 @@ class IOThread:
 
     post = call_soon_threadsafe
 
+    def call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` now if this is the I/O thread, else post it."""
+        if threading.get_ident() == self._thread_id:
+            fn(*args)
+        else:
+            self._mailbox.post(fn, *args)
+
     def stop(self, timeout: float | None = None) -> None:
         self.post(self._set_stopping)
         if threading.get_ident() != self._thread_id and self._thread.is_alive():
@@ -91,10 +102,10 @@ class IOThread:
 
     # -- loop-thread only -------------------------------------------------------
 
-    def add_handler(self, fileobj: Any, events: int, handler: Any) -> None:
+    def add_handler(self, fileobj: Any, events: int, handler: IOHandler) -> None:
         self._selector.register(fileobj, events, handler)
 
-    def modify_handler(self, fileobj: Any, events: int, handler: Any) -> None:
+    def modify_handler(self, fileobj: Any, events: int, handler: IOHandler) -> None:
         self._selector.modify(fileobj, events, handler)
 
     def remove_handler(self, fileobj: Any) -> None:
@@ -158,24 +169,18 @@ class IOThread:
             except Exception as exc:  # keep going with the remaining commands
                 log.exception("purezmq: I/O thread command failed: %s", exc)
 
-    def _handler_failed(self, handler: Any, exc: Exception) -> None:
-        on_error = getattr(handler, "on_loop_error", None)
-        if on_error is None:
-            log.exception("purezmq: I/O handler failed: %s", exc)
-            return
+    def _handler_failed(self, handler: IOHandler, exc: Exception) -> None:
         try:
-            on_error(exc)
+            handler.on_loop_error(exc)
         except Exception:
             log.exception("purezmq: I/O handler failed while closing")
 
     def _shutdown(self) -> None:
         for handler in list(self.handlers):
-            close = getattr(handler, "force_close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:
-                    log.exception("purezmq: error while closing %r", handler)
+            try:
+                handler.force_close()
+            except Exception:
+                log.exception("purezmq: error while closing %r", handler)
         self.handlers.clear()
         try:
             self._selector.close()

@@ -19,6 +19,14 @@ its pipe is created once the handshake tells us who the peer is.
 Closing: the socket closes its pipe end; we get ``pipe_terminated`` and then
 linger: keep flushing what the pipe still holds for LINGER ms (-1: until
 done), then close.
+
+Threads: the session and its engine belong to the I/O thread, with one
+documented exception, write-through (spec/threading.md): when the socket
+writes into an empty pipe, `write_through` runs on the app thread and, if
+the connection is idle and `lock` is free, encodes and sends the messages
+itself. `lock` is the one guard of the engine's Connection and write queue:
+the I/O thread holds it for all work on this session, the app thread only
+ever try-acquires it.
 """
 
 from __future__ import annotations
@@ -26,17 +34,22 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .. import constants as C
+from ..patterns.options import Options
 from ..patterns.registry import conflates
 from ..routing.pipe import Pipe, pipe_pair
 from ..zmtp.connection import Connection
 from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe
 from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
 from ..zmtp.mechanisms.base import Mechanism
+from .contracts import SocketOwner
 from .engine import StreamEngine
 from .loop import IOThread, Timer
+
+if TYPE_CHECKING:
+    from .transport import Connecter
 
 _BATCH = 512
 # Write through from the app thread only when the connection has been quiet
@@ -47,7 +60,7 @@ _monotonic = time.monotonic
 _DELIVERABLE = frozenset({Message, Subscribe, Cancel})
 
 
-def make_mechanism(options: Any) -> Mechanism:
+def make_mechanism(options: Options) -> Mechanism:
     if options.plain_server:
         return PlainServer()
     if options.plain_username or options.plain_password:
@@ -60,14 +73,13 @@ def out_batch(sndhwm: int) -> int:
     return _BATCH if sndhwm == 0 else max(1, min(_BATCH, sndhwm // 4))
 
 
-def make_pipes(owner: Any) -> tuple[Pipe, Pipe]:
+def make_pipes(opts: Options) -> tuple[Pipe, Pipe]:
     """(socket end, session end) with SNDHWM outbound and RCVHWM inbound.
 
     A pump takes up to `out_batch` messages out of the pipe into the engine,
     where the kernel may leave some unsent; the pipe's own bound is lowered
     by that much, so a stalled peer costs at most SNDHWM messages in user
     space, as the HWM promises (plus kernel buffers)."""
-    opts = owner.options
     hwm = opts.sndhwm
     if hwm > 1:
         hwm -= out_batch(hwm)
@@ -75,13 +87,14 @@ def make_pipes(owner: Any) -> tuple[Pipe, Pipe]:
 
 
 class Session:
-    def __init__(self, loop: IOThread, owner: Any, endpoint: str, connecter: Any = None) -> None:
+    """One peer of a socket (libzmq session_base_t); the engine's `EngineOwner`."""
+
+    def __init__(self, loop: IOThread, owner: SocketOwner, endpoint: str) -> None:
         self.loop = loop
         self.owner = owner
         self.options = owner.options
-        self.context = owner.context
         self.endpoint = endpoint
-        self.connecter = connecter  # reconnect logic; None on the bind side
+        self.connecter: Optional[Connecter] = None  # reconnect logic; None on the bind side
         self.engine: Optional[StreamEngine] = None
         self.pipe: Optional[Pipe] = None  # our end
         self._stalled: list[Any] = []  # inbound events the full pipe refused
@@ -100,9 +113,9 @@ class Session:
 
     def create_pipe(self) -> Pipe:
         """Make the pipe pair; returns the socket's end (not yet attached)."""
-        sock_end, ours = make_pipes(self.owner)
+        sock_end, ours = make_pipes(self.options)
         ours.bind(self, self.loop.post)
-        ours.direct_read = self._direct_pump
+        ours.direct_read = self.write_through
         ours.endpoint = sock_end.endpoint = self.endpoint
         self.pipe = ours
         return sock_end
@@ -112,8 +125,11 @@ class Session:
             with self.lock:
                 self._pump_out()
 
-    def _direct_pump(self, pipe: Pipe) -> bool:
-        """App thread, inside Pipe.write: send at once if the link is idle."""
+    def write_through(self, pipe: Pipe) -> bool:
+        """App thread, inside Pipe.write: send at once if the link is idle.
+
+        True if this call sent the pipe's messages; False leaves them to the
+        I/O thread (woken by ``read_activated`` as usual)."""
         engine = self.engine
         if engine is None or not engine.ready or engine.write_blocked or self._closing:
             return False
@@ -186,7 +202,7 @@ class Session:
         opts = self.options
         conn = Connection(
             make_mechanism(opts),
-            socket_type=self.owner.core.socket_type_name,
+            socket_type=self.owner.socket_type_name,
             identity=opts.routing_id,
             maxmsgsize=opts.maxmsgsize,
         )
@@ -199,20 +215,18 @@ class Session:
         if self.owner.closed and self.pipe is None:
             self.finish()  # the socket closed during the handshake: no pipe to serve
             return
+        owner = self.owner
         if self.pipe is None:
             sock_end = self.create_pipe()
             sock_end.peer_identity = ready.identity
-            sock_end.properties = ready.properties
-            self.owner.post(self.owner.attach_pipe, sock_end)
+            owner.post(owner.attach_pipe, sock_end)
         else:
             sock_end = self.pipe.peer
-            sock_end.properties = ready.properties
-            first = sock_end.peer_identity is None
+            reconnected = sock_end.peer_identity is not None
             sock_end.peer_identity = ready.identity
             # A reconnect is a "hiccup": SUB/XSUB replay their subscriptions
-            # into the pipe (INTEROP.md #14).
-            core = self.owner.core
-            self.owner.post(core.peer_ready if first else core.hiccuped, sock_end)
+            # into the pipe (spec/interop.md #14).
+            owner.post(owner.pipe_ready, sock_end, reconnected)
         self._pump_out()
         engine.flush()
 
@@ -242,7 +256,7 @@ class Session:
             i += 1
 
     def engine_auth(self, engine: StreamEngine, request: AuthRequest) -> None:
-        self.owner.authenticate(self, engine, request)
+        self.owner.authenticate(engine, request)
 
     def engine_writable(self, engine: StreamEngine) -> None:
         if engine is self.engine:
@@ -296,9 +310,4 @@ class Session:
         if self.connecter is not None:
             self.connecter.stop()
         self._close_pipe()
-        try:
-            self.owner.session_finished(self)
-        except ReferenceError:  # the socket was collected without close()
-            self.context._session_finished()
-
-    force_close = finish
+        self.owner.session_finished(self)

@@ -59,8 +59,14 @@ class LoopTask:
     def on_readable(self) -> None:
         self._kick()
 
+    def on_writable(self) -> None:  # never registered for writing
+        pass
+
     def on_loop_error(self, exc: Exception) -> None:
         self._finish(exc)
+
+    def force_close(self) -> None:
+        self._finish(None)
 
     def _kick(self) -> None:
         if self._finished:

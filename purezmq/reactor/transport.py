@@ -18,6 +18,7 @@ from typing import Any, Optional
 from .. import constants as C
 from ..error import ZMQError
 from ..patterns.options import Options
+from .contracts import SocketOwner
 from .endpoint import Endpoint, format_tcp, ipc_address, resolve_bind
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 from .session import Session
@@ -48,7 +49,7 @@ class Listener:
     """Accepts connections on a bound tcp/ipc socket; one Session per peer."""
 
     def __init__(
-        self, loop: IOThread, owner: Any, ep: Endpoint, sock: socket.socket, name: str
+        self, loop: IOThread, owner: SocketOwner, ep: Endpoint, sock: socket.socket, name: str
     ) -> None:
         self.loop = loop
         self.owner = owner
@@ -166,7 +167,7 @@ def _bind_error(exc: OSError, endpoint: str) -> ZMQError:
 class Connecter:
     """Connects, and reconnects after each disconnect, for one session."""
 
-    def __init__(self, loop: IOThread, owner: Any, ep: Endpoint, session: Session) -> None:
+    def __init__(self, loop: IOThread, owner: SocketOwner, ep: Endpoint, session: Session) -> None:
         self.loop = loop
         self.owner = owner
         self.ep = ep
@@ -229,7 +230,7 @@ class Connecter:
         if err == 0 and self.ep.transport == "tcp":
             try:
                 if sock.getsockname() == sock.getpeername():
-                    err = errno.ECONNREFUSED  # TCP self-connect (INTEROP.md #16)
+                    err = errno.ECONNREFUSED  # TCP self-connect (spec/interop.md #16)
             except OSError as exc:
                 err = exc.errno or errno.ECONNREFUSED
         if err:
@@ -279,7 +280,7 @@ class Connecter:
     force_close = stop
 
 
-def start_connect(loop: IOThread, owner: Any, ep: Endpoint, session: Session) -> Connecter:
+def start_connect(loop: IOThread, owner: SocketOwner, ep: Endpoint, session: Session) -> Connecter:
     connecter = Connecter(loop, owner, ep, session)
     session.connecter = connecter
     connecter.start()

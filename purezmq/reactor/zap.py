@@ -1,36 +1,42 @@
 """ZAP client (RFC 27): asks the handler bound at inproc://zeromq.zap.01
 whether a peer may connect. Lives on the I/O thread.
 
-One pipe to the handler's ROUTER carries every request of the context;
+One pipe to the handler's socket carries every request of the context;
 replies are matched by request id. With no handler bound the handshake fails,
-as libzmq 4.3 fails a PLAIN server without one (INTEROP.md #11).
+as libzmq 4.3 fails a PLAIN server without one (spec/interop.md #11).
 """
 
 from __future__ import annotations
 
 import errno
 import itertools
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .. import constants as C
 from ..routing.pipe import Pipe, pipe_pair
+from ..zmtp.events import AuthRequest
+from .contracts import ContextOwner, SocketOwner
+from .loop import IOThread
+
+if TYPE_CHECKING:
+    from .engine import StreamEngine
 
 ZAP_ENDPOINT = "zeromq.zap.01"
 
 
 class ZapClient:
-    def __init__(self, loop: Any, context: Any) -> None:
+    def __init__(self, loop: IOThread, context: ContextOwner) -> None:
         self.loop = loop
         self.context = context
         self.pipe: Optional[Pipe] = None
-        self._binder: Any = None
+        self._binder: Optional[SocketOwner] = None
         self._ids = itertools.count(1)
-        self._pending: dict[bytes, Any] = {}  # request id -> engine
+        self._pending: dict[bytes, StreamEngine] = {}  # request id -> engine
 
-    def request(self, sock: Any, session: Any, engine: Any, request: Any) -> None:
-        binder = self.context._inproc_binder(ZAP_ENDPOINT)
+    def request(self, sock: SocketOwner, engine: StreamEngine, request: AuthRequest) -> None:
+        binder = self.context.inproc_binder(ZAP_ENDPOINT)
         if binder is None or binder.closed:
-            engine._fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")
+            engine.fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")
             return
         if self.pipe is None or self._binder is not binder or self.pipe.terminated:
             ours, theirs = pipe_pair(0, 0)
@@ -42,18 +48,13 @@ class ZapClient:
             self._binder = binder
             binder.post(binder.attach_pipe, theirs)
         request_id = str(next(self._ids)).encode()
-        try:
-            host = engine.sock.getpeername()
-            address = host[0] if isinstance(host, tuple) else ""
-        except OSError:
-            address = ""
         opts = sock.options
         msg = [
             b"",
             b"1.0",
             request_id,
             opts.zap_domain,
-            address.encode(),
+            engine.peer_address().encode(),
             opts.routing_id,
             request.mechanism.encode(),
             *request.credentials,
@@ -76,15 +77,7 @@ class ZapClient:
         if engine is None or engine.closed:
             return
         status = bytes(msg[3])
-        ok = status == b"200"
-        with engine.lock:
-            engine.conn.auth_reply(ok, status, bytes(msg[5]))
-            engine.flush()
-            if not ok:
-                code = int(status) if status.isdigit() else 0
-                engine._fail(
-                    C.EVENT_HANDSHAKE_FAILED_AUTH, code, f"ZAP refused the peer ({status.decode()})"
-                )
+        engine.auth_result(status == b"200", status, bytes(msg[5]))
 
     def write_activated(self, pipe: Pipe) -> None:
         pass
@@ -96,6 +89,6 @@ class ZapClient:
         pending, self._pending = self._pending, {}
         for engine in pending.values():
             if not engine.closed:
-                engine._fail(
+                engine.fail(
                     C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "ZAP handler went away"
                 )

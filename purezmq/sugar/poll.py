@@ -91,7 +91,7 @@ class _Plan:
         masks: dict[int, int] = {}
         for obj, flags in registered:
             if isinstance(obj, Socket):
-                fd = obj._mailbox.fileno()
+                fd = obj.mailbox_fd
                 self.sockets.append((obj, flags, fd))
                 self.fd_items.setdefault(fd, [])
                 masks[fd] = select.POLLIN
@@ -162,7 +162,7 @@ class Poller:
         os_poll = plan.os_poll.poll
         while True:
             for sock, flags, _fd in to_check:
-                events = sock._events() & flags
+                events = sock.poll_events() & flags
                 if events:
                     ready[sock] = events
                 else:

@@ -3,9 +3,10 @@
 Theory of operation
 -------------------
 A proxy shuttles whole messages between two sockets until the context ends.
-It talks to the sockets' cores directly (``core.recv`` / ``core.send`` /
-``core.has_out``), so a message is moved as the one list object the pipes
-already carry: no frame-by-frame round trip through the sugar API, no copy.
+It uses the sockets' relay hooks (`core.contracts.RelaySocket`:
+``relay_recv`` / ``relay_send`` / ``relay_has_out``), so a message is moved
+as the one list object the pipes already carry: no frame-by-frame round trip
+through the pyzmq API, no copy.
 
 Each direction is a *leg* (frontend -> backend, backend -> frontend). One
 step runs every leg for a burst of up to `_BURST` messages:
@@ -15,7 +16,7 @@ step runs every leg for a burst of up to `_BURST` messages:
         count it, copy it to the tap (capture / monitor socket)
         destination core.send(msg)
 
-Backpressure (INTEROP.md #18): the destination is asked *before* a message is
+Backpressure (spec/interop.md #18): the destination is asked *before* a message is
 taken from the source, so a full destination leaves the message in the
 source's pipe, where the source's own HWM pushes back on its peers (a TCP
 peer's engine stops reading). Nothing is buffered here and a message always
@@ -44,7 +45,7 @@ Control (``proxy_steerable``): a command is one frame. PAUSE stops the legs
 makes the call return 0, STATISTICS replies with the eight counters. A REP
 control socket gets an empty reply to every other command. These are the
 documented semantics (zmq_proxy_steerable(3)); libzmq 4.3.5 itself has PAUSE
-and RESUME swapped and replies on any socket type (INTEROP.md #13).
+and RESUME swapped and replies on any socket type (spec/interop.md #13).
 
 Counters follow libzmq: *frames* and bytes, received and sent, per side, in
 the order frontend-recv, frontend-sent, backend-recv, backend-sent, each as a
@@ -56,8 +57,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Optional
 
-from .. import constants as C
 from ..error import ContextTerminated
+from ..reactor.loop import IOThread
 from ..reactor.task import DONE, IDLE, MORE, LoopTask
 from .socket import Socket
 
@@ -134,7 +135,7 @@ class _Leg:
 def _check_socket(name: str, sock: Any) -> Socket:
     if not isinstance(sock, Socket):
         raise TypeError(f"{name} must be a purezmq Socket, not {type(sock).__name__}")
-    sock._check_open()
+    sock.check_open()
     return sock
 
 
@@ -165,13 +166,12 @@ class _Relay:
         for sock in (frontend, backend, tap, control):
             if sock is not None and sock not in self.sockets:
                 self.sockets.append(sock)
-        self.mailboxes = [s._mailbox for s in self.sockets]
 
     def run(self) -> int:
         """Relay until TERMINATE (returns 0) or the context ends (raises)."""
         for leg in self.legs:
             self._take_partial(leg)
-        return self.run_on_loop(self.frontend.context._io())
+        return self.run_on_loop(self.frontend.context.io())
 
     # -- one round ------------------------------------------------------------------
 
@@ -180,11 +180,10 @@ class _Relay:
         still has work, _EMPTY if every leg waits, _TERMINATE on TERMINATE.
 
         Raises ContextTerminated / ENOTSOCK when a socket is gone."""
-        for mb in self.mailboxes:
-            mb.process()
-        for s in self.sockets:
-            if s._closed or s._terminated:
-                s._check_open()  # raises ContextTerminated or ENOTSOCK
+        for sock in self.sockets:
+            sock.run_commands()
+        for sock in self.sockets:
+            sock.check_open()  # raises ContextTerminated or ENOTSOCK
         if self.control is not None and self._handle_control():
             return _TERMINATE
         status = _EMPTY
@@ -196,12 +195,11 @@ class _Relay:
 
     def _pump(self, leg: _Leg) -> int:
         """Move up to _BURST whole messages along one leg."""
-        src_recv = leg.src.core.recv
-        dst_core = leg.dst.core
-        has_out = dst_core.has_out
-        send = dst_core.send
+        src_recv = leg.src.relay_recv
+        dst = leg.dst
+        has_out = dst.relay_has_out
+        send = dst.relay_send
         tap = self.tap
-        tap_core = tap.core if tap is not None else None
         prefix = leg.prefix
         swap = leg.swap_ids
         if leg.stalled is not None:
@@ -214,7 +212,7 @@ class _Relay:
             while n < _BURST:
                 # Look before taking: a full destination (or tap) leaves the
                 # message where the source's HWM pushes back on its peers.
-                if not has_out() or (tap_core is not None and not tap_core.has_out()):
+                if not has_out() or (tap is not None and not tap.relay_has_out()):
                     status = _BLOCKED
                     break
                 msg = src_recv()
@@ -227,9 +225,9 @@ class _Relay:
                     nbytes += len(f)
                 if swap and len(msg) > 1:
                     msg = [msg[1], msg[0], *msg[2:]]
-                if tap_core is not None:
+                if tap is not None:
                     # a copy of the list: the destination keeps the original
-                    tap_core.send([prefix, *msg] if prefix is not None else list(msg))
+                    tap.relay_send([prefix, *msg] if prefix is not None else list(msg))
                 if not send(msg):
                     leg.stalled = msg
                     status = _BLOCKED
@@ -248,12 +246,9 @@ class _Relay:
     @staticmethod
     def _take_partial(leg: _Leg) -> None:
         """Frames of a message the caller had started reading go out first."""
-        src = leg.src
-        pending = src._recv_msg
+        pending = leg.src.take_partial()
         if pending is not None:
-            leg.stalled = list(pending[src._recv_index :])
-            src._recv_msg = None
-            src._rcvmore = 0
+            leg.stalled = pending
 
     # -- control ----------------------------------------------------------------
 
@@ -261,30 +256,29 @@ class _Relay:
         """Run every queued command; True on TERMINATE."""
         control = self.control
         assert control is not None
-        core = control.core
-        is_rep = control.socket_type == C.REP
+        is_rep = control.socket_type_name == "REP"
         while True:
-            msg = core.recv()
+            msg = control.relay_recv()
             if msg is None:
                 return False
             command = bytes(msg[0]) if len(msg) == 1 else b""
             if command == b"STATISTICS":
-                core.send(self.stats.frames())  # a full control pipe drops it
+                control.relay_send(self.stats.frames())  # a full control pipe drops it
                 continue
             if command == b"PAUSE":
                 self.paused = True
             elif command == b"RESUME":
                 self.paused = False
             if is_rep:
-                core.send([b""])  # REP must answer every request
+                control.relay_send([b""])  # REP must answer every request
             if command == b"TERMINATE":
                 return True
 
     # -- running on the I/O thread ---------------------------------------------------------
 
-    def run_on_loop(self, loop: Any) -> int:
+    def run_on_loop(self, loop: IOThread) -> int:
         """Relay on `loop` (an IOThread) while the caller waits for the end."""
-        task = LoopTask(loop, [mb.fileno() for mb in self.mailboxes], self._loop_step)
+        task = LoopTask(loop, [s.mailbox_fd for s in self.sockets], self._loop_step)
         task.start()
         try:
             while not task.done.wait(_IDLE_CHECK_MS / 1000.0):
@@ -293,7 +287,7 @@ class _Relay:
                 # wake-up, and destroy may already have stopped the loop.
                 if not loop.alive:
                     for sock in self.sockets:
-                        sock._check_open()
+                        sock.check_open()
                     raise ContextTerminated()
                 task.kick()
         except BaseException:

@@ -1,20 +1,15 @@
 """Socket: the pyzmq-compatible socket API (zmq.sugar.socket).
 
-Theory of operation
--------------------
-A Socket owns a socket-type core (`patterns/`), an `Options` object and a
-`Mailbox`. Pipes deliver their notifications (activation, termination) to
-the mailbox; the app thread runs them whenever it enters a send, recv, poll
-or EVENTS call. Blocking means sleeping on the mailbox fd (which is also
-``Socket.FD``) until a notification may have changed what is possible.
+A façade over `core.SocketBase`, which does the work (endpoints, options,
+whole-message send/recv with blocking, monitor). This module translates
+pyzmq's arguments: frames given as bytes, buffers or `Frame`s, ``copy`` and
+``track``, the string/json/pyobj/serialized helpers, option attributes
+(``s.linger = 0``), ``HWM``, and the context managers ``bind`` and
+``connect`` return.
 
-Multipart: frames sent with SNDMORE are collected here and handed to the
-core as one message when the last frame comes, so everything below sees
-whole messages. As in libzmq, only the first frame of a message can block or
-fail with EAGAIN; later frames cannot.
-
-This object is also the "owner" the I/O layer talks to (`attach_pipe`,
-`monitor_event`, `session_started`/`session_finished`, `authenticate`).
+`send` and `recv` repeat the first lines of `SocketBase.send_msg` /
+`recv_msg` for a plain one-frame message: that saves a call per message on
+the hot path.
 """
 
 from __future__ import annotations
@@ -24,21 +19,15 @@ import errno
 import json
 import pickle
 import random
-import struct
 import threading
-import time
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import constants as C
 from ..constants import SocketOption as O
-from ..error import Again, ContextTerminated, ZMQBindError, ZMQError
-from ..patterns.options import Options, coerce, option_name
-from ..patterns.registry import make_core
-from ..reactor.endpoint import parse
-from ..reactor.mailbox import Mailbox
-from ..routing.pipe import Pipe
+from ..core.socket_base import SocketBase
+from ..error import ZMQBindError, ZMQError
+from ..patterns.base import SocketCore
 from .frame import Frame, MessageTracker, _TrackedBuffer
 
 if TYPE_CHECKING:
@@ -51,7 +40,6 @@ _NOBLOCK = int(C.NOBLOCK)
 _SNDMORE = int(C.SNDMORE)
 _DONE_TRACKER_EVENT = threading.Event()
 _DONE_TRACKER_EVENT.set()
-_MONITOR_HEADER = struct.Struct("=HI")
 
 
 def _frame_bytes(data: Any, copy: bool, track: bool) -> Any:
@@ -100,10 +88,8 @@ class _SocketContext:
         return f"<SocketContext({self.kind}={self.addr!r})>"
 
 
-class Socket(_OptionAttributes):
+class Socket(SocketBase, _OptionAttributes):
     """A ZeroMQ socket; create it with ``Context.socket(socket_type)``."""
-
-    _shadow = False
 
     def __init__(
         self, context: Optional[Context] = None, socket_type: int = -1, **kwargs: Any
@@ -113,52 +99,19 @@ class Socket(_OptionAttributes):
 
             context = Context.instance()
         self.context = context
+        SocketBase.__init__(self, context, int(socket_type))
         self._socket_type = (
             C.SocketType(socket_type)
             if socket_type in C.SocketType._value2member_map_
             else socket_type
         )
-        self._options = Options(int(socket_type))
-        self.core = make_core(int(socket_type), self._options)
-        self._mailbox = Mailbox()
-        self.post = self._mailbox.post
-        self._cmds = self._mailbox._cmds  # truthy when commands wait (hot-path check)
-        self._core_send = self.core.send
-        self._core_recv = self.core.recv
-        self._ok = True  # neither closed nor terminated: the fast paths may run
-        # What the I/O thread holds: a weak proxy, so a socket the app drops
-        # without close() is still collected (and closed by __del__).
-        self._proxy = weakref.proxy(self)
-        self._closed = False
-        self._terminated = False  # the context is terminating
-        self._send_parts: list[Any] = []
-        self._recv_msg: Optional[list[Any]] = None  # message being handed out frame by frame
-        self._recv_index = 0
-        self._rcvmore = 0
-        self._listeners: dict[str, Any] = {}  # endpoint -> Listener (I/O thread object)
-        self._connects: dict[str, list[tuple[Any, Optional[Pipe]]]] = {}
-        self._inproc_bound: list[str] = []
-        self._monitor: Optional[Socket] = None
-        self._monitor_mask = 0
-        self._sessions: set[Any] = set()  # I/O thread only
-        self._lock = threading.Lock()  # guards _sessions (touched by both threads)
-        self._monitor_lock = threading.Lock()
         self.copy_threshold = 65536
-        context._add_socket(self)
 
     # ------------------------------------------------------------------
     # pyzmq attribute-style options (s.linger = 0, s.identity, s.rcvtimeo)
     # are class-level properties made below the class, so setting an
     # ordinary attribute costs no Python call on the hot path.
     # ------------------------------------------------------------------
-
-    # ------------------------------------------------------------------
-    # Properties
-    # ------------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     @property
     def socket_type(self) -> int:
@@ -169,26 +122,22 @@ class Socket(_OptionAttributes):
         return self._socket_type
 
     @property
+    def core(self) -> SocketCore:
+        """The socket type's pattern object (patterns/)."""
+        return self._pattern
+
+    @property
     def underlying(self) -> int:
         return id(self)
 
     def fileno(self) -> int:
-        self._check_open()
-        return self._mailbox.fileno()
+        self.check_open()
+        return self.mailbox_fd
 
     def __repr__(self) -> str:
         name = getattr(self._socket_type, "name", str(self._socket_type))
-        state = " closed" if self._closed else ""
+        state = " closed" if self.closed else ""
         return f"<purezmq.Socket({name}){state} at {hex(id(self))}>"
-
-    def __del__(self) -> None:
-        # As pyzmq: a socket dropped without close() is closed, so that
-        # Context.term() does not wait for it forever.
-        try:
-            if not self._closed:
-                self.close()
-        except Exception:
-            pass
 
     def __enter__(self) -> Socket:
         return self
@@ -203,146 +152,12 @@ class Socket(_OptionAttributes):
         return self
 
     # ------------------------------------------------------------------
-    # Lifecycle
-    # ------------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ZMQError(errno.ENOTSOCK, "Socket operation on non-socket (the socket is closed)")
-        if self._terminated:
-            raise ContextTerminated()
-
-    def close(self, linger: Optional[int] = None) -> None:
-        """Close the socket; queued messages linger per LINGER (or `linger` ms)."""
-        if self._closed:
-            return
-        if linger is not None:
-            self._options.linger = coerce(O.LINGER, "int", linger)
-        self._mailbox.process()  # attach pipes still in flight, so they get closed too
-        self._closed = True
-        self._ok = False
-        self.disable_monitor()
-        self.context._unregister_inproc(self)
-        for pipe in list(self.core.pipes):
-            self.core.detach(pipe)
-        loop = self.context._io_if_started()
-        if loop is not None:
-            loop.post(self._close_io)
-        self._mailbox.close()
-        self.context._remove_socket(self)
-
-    def _close_io(self) -> None:
-        """I/O thread: stop listening; stop sessions that have no pipe to linger on.
-
-        A session whose pipe never reached the socket (the handshake finished
-        while we closed, so its attach command found a closed mailbox) has
-        nothing to linger on either."""
-        for listener in list(self._listeners.values()):
-            listener.close()
-        for session in self._sessions_snapshot():
-            pipe = session.pipe
-            if pipe is None or pipe.peer.sink is None or self._options.linger == 0:
-                session.finish()
-
-    def _context_terminating(self) -> None:
-        """Context.term(): blocking calls now raise ContextTerminated."""
-        self._terminated = True
-        self._ok = False
-        try:
-            self.post(_noop)
-        except Exception:  # the mailbox may already be closed
-            pass
-
-    # ------------------------------------------------------------------
-    # Owner interface for the I/O layer
-    # ------------------------------------------------------------------
-
-    @property
-    def options(self) -> Options:
-        return self._options
-
-    def attach_pipe(self, pipe: Pipe) -> None:
-        """App thread: a new peer's pipe (from an accept, a connect or inproc)."""
-        if self._closed:
-            pipe.close()
-            return
-        pipe.bind(self.core, self.post)
-        self.core.attach(pipe)
-        if pipe.in_closed():
-            # The peer left before we heard of the pipe: take the news now, so
-            # the pipe is not routed to (or counted as a duplicate id) meanwhile.
-            pipe.deliver_terminated()
-
-    def _claim_connect_routing_id(self, pipe: Pipe) -> None:
-        """CONNECT_ROUTING_ID names the peer of the next connect only (libzmq)."""
-        rid = self._options.connect_routing_id
-        if rid:
-            pipe.routing_id = rid
-            self._options.connect_routing_id = b""
-
-    def session_started(self, session: Any) -> None:
-        with self._lock:
-            self._sessions.add(session)
-        self.context._session_started()
-
-    def session_finished(self, session: Any) -> None:
-        with self._lock:
-            if session not in self._sessions:
-                return
-            self._sessions.discard(session)
-        self.context._session_finished()
-
-    def _sessions_snapshot(self) -> list[Any]:
-        with self._lock:
-            return list(self._sessions)
-
-    def monitor_event(self, event: int, value: int, endpoint: str) -> None:
-        monitor = self._monitor
-        if monitor is None or not (self._monitor_mask & event):
-            return
-        header = _MONITOR_HEADER.pack(int(event) & 0xFFFF, int(value) & 0xFFFFFFFF)
-        # The monitor PAIR has no thread of its own: whoever emits runs its
-        # commands (pipe attach/activation), under the lock. With no reader
-        # attached, or a full pipe, the event is dropped, as in libzmq.
-        with self._monitor_lock:
-            try:
-                monitor._mailbox.process()
-                monitor.core.send([header, endpoint.encode()])
-            except Exception:
-                pass
-
-    def authenticate(self, session: Any, engine: Any, request: Any) -> None:
-        self.context._zap_authenticate(self, session, engine, request)
-
-    # ------------------------------------------------------------------
     # bind / connect
     # ------------------------------------------------------------------
 
-    def bind(self, addr: str) -> _SocketContext:
+    def bind(self, addr: str) -> _SocketContext:  # type: ignore[override]
         """Bind to an endpoint: tcp://iface:port, ipc://path, inproc://name."""
-        self._check_open()
-        ep = parse(addr)
-        if ep.transport == "inproc":
-            self.context._bind_inproc(self, ep.address)
-            self._inproc_bound.append(ep.address)
-            self._options.last_endpoint = addr.encode()
-            return _SocketContext(self, "bind", addr)
-        from ..reactor.transport import Listener, open_listener
-
-        try:
-            sock, name = open_listener(ep, self._options)
-        except ZMQError as exc:
-            self.monitor_event(C.EVENT_BIND_FAILED, exc.errno or 0, addr)
-            raise
-        loop = self.context._io()
-        listener = Listener(loop, self._proxy, ep, sock, name)
-        self._listeners[name] = listener
-        if name != addr:
-            self._listeners.setdefault(addr, listener)
-        loop.post(listener.start)
-        self._options.last_endpoint = name.encode()
-        self.monitor_event(C.EVENT_LISTENING, sock.fileno(), name)
-        return _SocketContext(self, "bind", name)
+        return _SocketContext(self, "bind", SocketBase.bind(self, addr))
 
     def bind_to_random_port(
         self,
@@ -367,72 +182,10 @@ class Socket(_OptionAttributes):
                 return port
         raise ZMQBindError("Could not bind socket to random port.")
 
-    def connect(self, addr: str) -> _SocketContext:
+    def connect(self, addr: str) -> _SocketContext:  # type: ignore[override]
         """Connect to an endpoint; the connection is made (and remade) in the background."""
-        self._check_open()
-        ep = parse(addr)
-        if ep.transport == "tcp" and (ep.host == "*" or ep.port == 0):
-            raise ZMQError(errno.EINVAL, f"Cannot connect to a wildcard address {addr!r}")
-        if ep.transport == "inproc":
-            pipe = self.context._connect_inproc(self, ep.address)
-            self._connects.setdefault(addr, []).append((None, pipe))
-            self._options.last_endpoint = addr.encode()
-            return _SocketContext(self, "connect", addr)
-        from ..reactor.session import Session
-        from ..reactor.transport import start_connect
-
-        loop = self.context._io()
-        session = Session(loop, self._proxy, addr)
-        sock_end: Optional[Pipe] = None
-        if not self._options.immediate:
-            sock_end = session.create_pipe()
-            self._claim_connect_routing_id(sock_end)
-            self.attach_pipe(sock_end)
-        self._connects.setdefault(addr, []).append((session, sock_end))
-        self._options.last_endpoint = addr.encode()
-
-        loop.post(start_connect, loop, self._proxy, ep, session)
+        SocketBase.connect(self, addr)
         return _SocketContext(self, "connect", addr)
-
-    def unbind(self, addr: str) -> None:
-        """Stop listening on `addr` and drop the connections it accepted."""
-        self._check_open()
-        ep = parse(addr)
-        if ep.transport == "inproc":
-            if ep.address not in self._inproc_bound:
-                raise ZMQError(errno.ENOENT, f"Not bound to {addr!r}")
-            self._inproc_bound.remove(ep.address)
-            self.context._unbind_inproc(self, ep.address)
-            return
-        listener = self._listeners.pop(addr, None)
-        if listener is None:
-            raise ZMQError(errno.ENOENT, f"Not bound to {addr!r}")
-        for key in [k for k, v in self._listeners.items() if v is listener]:
-            del self._listeners[key]
-        name = listener.name
-        for pipe in [p for p in self.core.pipes if p.endpoint == name]:
-            self.core.detach(pipe)
-
-        def stop() -> None:
-            listener.close()
-            for session in self._sessions_snapshot():
-                if session.endpoint == name and session.connecter is None:
-                    session.finish()
-
-        listener.loop.post(stop)
-
-    def disconnect(self, addr: str) -> None:
-        """Drop the connection(s) made by ``connect(addr)``."""
-        self._check_open()
-        parse(addr)
-        entries = self._connects.pop(addr, None)
-        if not entries:
-            raise ZMQError(errno.ENOENT, f"Not connected to {addr!r}")
-        for session, pipe in entries:
-            if pipe is not None:
-                self.core.detach(pipe)
-            if session is not None:
-                session.loop.post(session.finish)
 
     # ------------------------------------------------------------------
     # Options
@@ -440,48 +193,20 @@ class Socket(_OptionAttributes):
 
     def set(self, option: int, optval: Any) -> None:
         """Set a socket option (``setsockopt``)."""
-        if self._closed:
-            raise ZMQError(errno.ENOTSOCK, "Socket operation on non-socket (the socket is closed)")
-        option = int(option)
         if option == C.HWM:
             self.set_hwm(optval)
             return
-        if self.core.set_option(option, optval):
-            return
-        if option in _TYPE_SPECIFIC:
-            raise ZMQError(
-                errno.EINVAL,
-                f"Option {option_name(option)} does not apply to {self.core.socket_type_name} sockets",
-            )
-        if not self._options.set(option, optval):
-            if option in (O.EVENTS, O.FD, O.TYPE, O.RCVMORE):
-                raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is read-only")
-            if isinstance(optval, str):
-                raise TypeError("unicode not allowed, use setsockopt_string")
-            raise ZMQError(
-                errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}"
-            )
+        self.set_option(option, optval)
 
     setsockopt = set
 
     def get(self, option: int) -> Any:
         """Get a socket option (``getsockopt``)."""
-        if self._closed:
-            raise ZMQError(errno.ENOTSOCK, "Socket operation on non-socket (the socket is closed)")
-        option = int(option)
-        if option == O.EVENTS:
-            return self._events()
-        if option == O.FD:
-            return self._mailbox.fileno()
-        if option == O.TYPE:
-            return int(self._socket_type)
-        if option == O.RCVMORE:
-            return self._rcvmore
         if option == C.HWM:
+            if self.closed:
+                self.check_open()
             return self.get_hwm()
-        if self.core.handles_option(option):
-            return self.core.get_option(option)
-        return self._options.get(option)
+        return self.get_option(option)
 
     getsockopt = get
 
@@ -533,86 +258,31 @@ class Socket(_OptionAttributes):
         group: Optional[str] = None,
     ) -> Optional[MessageTracker]:
         """Send one frame; with SNDMORE more frames of the same message follow."""
-        if type(data) is bytes and not flags and not track and self._ok and not self._send_parts:
-            # Fast path: one bytes frame, no options.
+        if (
+            type(data) is bytes
+            and not flags
+            and not track
+            and self._hub.ok
+            and not self._send_parts
+        ):
+            # Fast path (SocketBase.send_msg inlined): one bytes frame, no options.
             if self._cmds:
                 self._mailbox.process()
             msg = [data]
-            if not self._core_send(msg):
+            if not self._pattern_send(msg):
                 self._send_blocking(msg, flags)
             return None if copy else MessageTracker(_DONE_TRACKER_EVENT)
-        if self._closed or self._terminated:
-            self._check_open()
+        if not self._hub.ok:
+            self.check_open()
         if routing_id is not None or group is not None:
             raise ZMQError(errno.ENOTSUP, "routing_id/group are for draft socket types")
         frame = _frame_bytes(data, copy, track)
-        parts = self._send_parts
-        if flags & _SNDMORE:
-            if not parts:
-                core = self.core
-                if not core.sends:
-                    core.send([])  # a receive-only type: raises ENOTSUP
-                if not core.can_send():
-                    raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
-                if not core.has_out():
-                    self._wait_writable(flags)
-            parts.append(frame)
-        else:
-            if parts:
-                parts.append(frame)
-                self._send_parts = []
-                msg = parts
-            else:
-                msg = [frame]
-            if self._mailbox.pending:
-                self._mailbox.process()  # a PUB never blocks: learn subscriptions here
-            if not self.core.send(msg):
-                self._send_blocking(msg, flags)
+        self.send_part(frame, flags)
         if track:
             return MessageTracker.watch(frame)
         if not copy:
             return MessageTracker(_DONE_TRACKER_EVENT)
         return None
-
-    def _send_blocking(self, msg: list[Any], flags: int) -> None:
-        send = self.core.send
-        self._block_until(lambda: True if send(msg) else None, flags, self._options.sndtimeo)
-
-    def _wait_writable(self, flags: int) -> None:
-        has_out = self.core.has_out
-        self._block_until(lambda: True if has_out() else None, flags, self._options.sndtimeo)
-
-    def _block_until(self, attempt: Callable[[], Any], flags: int, timeo: int) -> Any:
-        """The slow path of every blocking call: retry `attempt` whenever the
-        mailbox says something changed, until it returns non-None; Again
-        under NOBLOCK or once `timeo` ms have passed."""
-        if self._cmds:
-            self._mailbox.process()
-            result = attempt()
-            if result is not None:
-                return result
-        if self._closed or self._terminated:
-            self._check_open()
-        if flags & _NOBLOCK or timeo == 0:
-            raise Again()
-        deadline = None if timeo < 0 else time.monotonic() + timeo / 1000.0
-        while True:
-            self._sleep(deadline)
-            result = attempt()
-            if result is not None:
-                return result
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Again()
-
-    def _sleep(self, deadline: Optional[float]) -> None:
-        """Wait for the mailbox, run what arrived; raise if closed meanwhile."""
-        mailbox = self._mailbox
-        if not mailbox.pending:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            mailbox.wait(timeout)
-        if self._closed or self._terminated:
-            self._check_open()
-        mailbox.process()
 
     def send_multipart(
         self,
@@ -623,13 +293,8 @@ class Socket(_OptionAttributes):
         **kwargs: Any,
     ) -> Optional[MessageTracker]:
         """Send a whole multipart message (a sequence of frames)."""
-        if self._closed or self._terminated:
-            self._check_open()
-        if self._send_parts:
-            # finish a message started with SNDMORE, as pyzmq would
-            for part in msg_parts[:-1]:
-                self.send(part, _SNDMORE | flags, copy=copy, track=track)
-            return self.send(msg_parts[-1], flags, copy=copy, track=track)
+        if not self._hub.ok:
+            self.check_open()
         if not msg_parts:
             raise ValueError("send_multipart needs at least one frame")
         msg: list[Any] = []
@@ -638,13 +303,7 @@ class Socket(_OptionAttributes):
                 msg.append(part)
             else:
                 msg.append(_frame_bytes(part, copy, track))
-        core = self.core
-        if self._mailbox.pending:
-            self._mailbox.process()
-        if not core.send(msg):
-            if not core.can_send():
-                raise ZMQError(C.EFSM, "Operation cannot be accomplished in current state")
-            self._send_blocking(msg, flags)
+        self.send_msg(msg, flags)
         if track:
             return MessageTracker(
                 *[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer]
@@ -689,27 +348,15 @@ class Socket(_OptionAttributes):
     # Receiving
     # ------------------------------------------------------------------
 
-    def _next_message(self, flags: int) -> list[Any]:
-        if self._cmds:
-            self._mailbox.process()
-        msg = self.core.recv()
-        if msg is not None:
-            return msg
-        result: list[Any] = self._block_until(self.core.recv, flags, self._options.rcvtimeo)
-        return result
-
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame: bytes, or a Frame when ``copy=False``."""
-        msg = self._recv_msg
-        if msg is None:
-            if not self._ok:
-                self._check_open()  # closed or terminated: raises
-            # Fast path: take a whole message straight from the core.
+        if self._recv_msg is None and self._hub.ok:
+            # Fast path (SocketBase.recv_msg inlined): take a whole message.
             if self._cmds:
                 self._mailbox.process()
-            msg = self._core_recv()
+            msg = self._pattern_recv()
             if msg is None:
-                msg = self._next_message(flags)
+                msg = self.recv_msg(flags)
             if len(msg) == 1:
                 if self._rcvmore:
                     self._rcvmore = 0
@@ -718,46 +365,23 @@ class Socket(_OptionAttributes):
                     data = bytes(data)
                 if copy:
                     return data
-                return self._make_frame(data, False)
+                return _make_frame(data, False)
             self._recv_msg = msg
             self._recv_index = 0
-        if self._closed or self._terminated:
-            self._check_open()
-        i = self._recv_index
-        data = msg[i]
+        data = self.recv_part(flags)
         if type(data) is not bytes:
             data = bytes(data)
-        i += 1
-        if i >= len(msg):
-            self._recv_msg = None
-            self._rcvmore = 0
-        else:
-            self._recv_index = i
-            self._rcvmore = 1
         if copy:
             return data
-        return self._make_frame(data, bool(self._rcvmore))
-
-    def _make_frame(self, data: bytes, more: bool) -> Frame:
-        frame = Frame(data)
-        frame.more = more
-        return frame
+        return _make_frame(data, bool(self._rcvmore))
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive all frames of the next message."""
-        if self._closed or self._terminated:
-            self._check_open()
-        if self._recv_msg is not None:
-            parts = [self.recv(flags, copy, track)]
-            while self._rcvmore:
-                parts.append(self.recv(flags, copy, track))
-            return parts
-        msg = self._next_message(flags)
-        self._rcvmore = 0
+        msg = self.recv_msg(flags)
         out = [f if type(f) is bytes else bytes(f) for f in msg]
         if copy:
             return out
-        frames = [self._make_frame(f, True) for f in out]
+        frames = [_make_frame(f, True) for f in out]
         frames[-1].more = False
         return frames
 
@@ -778,24 +402,12 @@ class Socket(_OptionAttributes):
         return deserialize(self.recv_multipart(flags, copy=copy))
 
     # ------------------------------------------------------------------
-    # Polling
+    # Polling and monitoring
     # ------------------------------------------------------------------
-
-    def _events(self) -> int:
-        if self._closed or self._terminated:
-            self._check_open()
-        self._mailbox.process()
-        events = 0
-        core = self.core
-        if self._recv_msg is not None or core.has_in():
-            events |= C.POLLIN
-        if self._send_parts or core.has_out():
-            events |= C.POLLOUT
-        return events
 
     def poll(self, timeout: Optional[int] = None, flags: int = C.POLLIN) -> int:
         """Wait up to `timeout` ms (None: forever) for `flags`; returns the events ready."""
-        self._check_open()
+        self.check_open()
         from .poll import Poller
 
         poller = Poller()
@@ -803,43 +415,10 @@ class Socket(_OptionAttributes):
         events = dict(poller.poll(timeout))
         return int(events.get(self, 0))
 
-    # ------------------------------------------------------------------
-    # Monitoring
-    # ------------------------------------------------------------------
-
-    def monitor(self, addr: Optional[str], events: int = C.EVENT_ALL) -> None:
-        """Publish this socket's events as 2-frame messages on a PAIR at `addr` (inproc)."""
-        self._check_open()
-        if addr is None:
-            self.disable_monitor()
-            return
-        ep = parse(addr)
-        if ep.transport != "inproc":
-            raise ZMQError(errno.EPROTONOSUPPORT, "Monitor endpoints must be inproc://")
-        self.disable_monitor()
-        mon = self.context.socket(C.PAIR)
-        mon.set(O.LINGER, 0)
-        try:
-            mon.bind(addr)
-        except Exception:
-            mon.close()
-            raise
-        self._monitor_mask = int(events)
-        self._monitor = mon
-
-    def disable_monitor(self) -> None:
-        mon = self._monitor
-        if mon is None:
-            return
-        self.monitor_event(C.EVENT_MONITOR_STOPPED, 0, "")  # if the mask asks for it
-        with self._monitor_lock:
-            self._monitor = None
-            self._monitor_mask = 0
-            mon.close()
-
     def get_monitor_socket(
         self, events: Optional[int] = None, addr: Optional[str] = None
     ) -> Socket:
+        """Monitor this socket; returns a PAIR connected to the monitor."""
         if addr is None:
             addr = f"inproc://monitor.s-{id(self)}"
         if events is None:
@@ -850,8 +429,10 @@ class Socket(_OptionAttributes):
         return sock
 
 
-def _noop() -> None:
-    pass
+def _make_frame(data: bytes, more: bool) -> Frame:
+    frame = Frame(data)
+    frame.more = more
+    return frame
 
 
 def _option_property(option: int) -> property:
@@ -870,30 +451,3 @@ for _name, _member in C.SocketOption.__members__.items():
     _attr = _name.lower()
     if not hasattr(Socket, _attr):
         setattr(Socket, _attr, _option_property(int(_member)))
-
-
-# Options that exist only on some socket types: elsewhere they are EINVAL.
-_TYPE_SPECIFIC = frozenset(
-    int(o)
-    for o in (
-        O.SUBSCRIBE,
-        O.UNSUBSCRIBE,
-        O.ROUTER_MANDATORY,
-        O.ROUTER_HANDOVER,
-        O.PROBE_ROUTER,
-        O.REQ_RELAXED,
-        O.REQ_CORRELATE,
-        O.XPUB_VERBOSE,
-        O.XPUB_VERBOSER,
-        O.XPUB_NODROP,
-        O.XPUB_MANUAL,
-        O.XPUB_WELCOME_MSG,
-        O.XPUB_MANUAL_LAST_VALUE,
-        O.ONLY_FIRST_SUBSCRIBE,
-        O.XSUB_VERBOSE_UNSUBSCRIBE,
-        O.TOPICS_COUNT,
-        O.ROUTER_NOTIFY,
-        O.ROUTER_RAW,
-        O.STREAM_NOTIFY,
-    )
-)
