@@ -6,7 +6,7 @@ Filtering happens on the publisher. Every XPUB/PUB keeps a `MultiTrie` of
 prefix -> subscribed pipes, fed by the `Subscribe`/`Cancel` events its pipes
 carry (the codec has already turned both wire forms, 3.1 SUBSCRIBE/CANCEL
 commands and 3.0 ``\\x01topic``/``\\x00topic`` messages, into those events;
-RFC 29 "The Subscription Process", INTEROP.md #4). Sending a message walks
+RFC 29 "The Subscription Process", spec/interop.md #4). Sending a message walks
 the trie once along the message's first frame, marks the matching pipes in
 the `Distributor`, and writes the *same* message object to each of them: the
 cost per message grows with the length of the path and the number of
@@ -29,7 +29,7 @@ The subscriber side (XSUB/SUB) counts its own subscriptions in a `Trie`:
 every subscribe goes upstream (XPUB de-duplicates per pipe), an unsubscribe
 goes only when the count drops to zero. New pipes get one subscribe per
 distinct prefix, and so do pipes whose connection was re-established
-(``xhiccuped``, INTEROP.md #14). Subscription events are written past the
+(``xhiccuped``, spec/interop.md #14). Subscription events are written past the
 HWM (`Pipe.force_write`): a subscription is never dropped. SUB filters again
 on receipt, so a publisher that does not filter (or filters only some
 messages, as a 3.0 peer might) still yields exactly the subscribed messages.

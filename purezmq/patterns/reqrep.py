@@ -9,7 +9,7 @@ envelope of the request it handed out and puts it back in front of the
 reply. The alternation is a table ``(state, op) -> next state``; a missing
 key is EFSM, and REQ_RELAXED only adds entries.
 
-On the wire (RFC 28 "The Request-Reply Envelope", INTEROP.md #8):
+On the wire (RFC 28 "The Request-Reply Envelope", spec/interop.md #8):
 
 * REQ sends ``[b"", *body]`` round-robin, or ``[request_id, b"", *body]``
   with REQ_CORRELATE (4 bytes, host byte order, as libzmq's memcpy). A reply
@@ -93,7 +93,7 @@ class Router(SocketCore):
 
     Received messages get the sending peer's routing id as first frame; sent
     messages are routed by their first frame. A peer without an Identity gets
-    ``0x00`` + a 32-bit counter (INTEROP.md #7)."""
+    ``0x00`` + a 32-bit counter (spec/interop.md #7)."""
 
     socket_type_name = "ROUTER"
 
@@ -391,7 +391,7 @@ class Rep(Router):
             try:
                 i = msg.index(b"")  # frames compare by value, memoryviews too
             except ValueError:
-                continue  # no delimiter: dropped (INTEROP.md #8)
+                continue  # no delimiter: dropped (spec/interop.md #8)
             i += 1
             if i == len(msg):
                 continue  # delimiter with no body after it: libzmq rolls back

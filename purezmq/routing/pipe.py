@@ -92,7 +92,6 @@ class Pipe:
         "post",
         "routing_id",
         "peer_identity",
-        "properties",
         "endpoint",
         "terminated",
         "direct_read",
@@ -107,7 +106,6 @@ class Pipe:
         self.post: Post = _run_now
         self.routing_id: bytes = b""  # the peer's id as a ROUTER sees it
         self.peer_identity: Optional[bytes] = None  # from READY; None until the handshake
-        self.properties: dict[str, bytes] = {}  # peer metadata from READY
         self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
         self.terminated = False  # peer closed this pipe (set on our thread)
         # Optional fast wake-up, run on the *writer's* thread: returns True if
@@ -264,19 +262,6 @@ class Pipe:
     def queued_out(self) -> int:
         return len(self._out.items)
 
-    def drop_out(self) -> int:
-        """Discard what is queued towards the peer (linger 0); returns count."""
-        q = self._out
-        n = len(q.items)
-        q.items.clear()
-        return n
-
-    def set_hwms(self, out_hwm: int, in_hwm: int) -> None:
-        for q, hwm in ((self._out, out_hwm), (self._in, in_hwm)):
-            if not q.conflate:
-                q.hwm = hwm
-                q.lwm = compute_lwm(hwm)
-
     # -- lifecycle ---------------------------------------------------------
 
     def close(self) -> None:
@@ -318,8 +303,8 @@ class Pipe:
 
     def __repr__(self) -> str:
         return (
-            f"<Pipe id={self.routing_id!r} in={len(self._in.items)}"
-            f" out={len(self._out.items)}{' closed' if self._out.closed else ''}>"
+            f"<Pipe id={self.routing_id!r} in={self.queued_in()}"
+            f" out={self.queued_out()}{' closed' if self._out.closed else ''}>"
         )
 
 

@@ -246,18 +246,6 @@ def test_read_batch_limit_does_not_sleep() -> None:
     assert b.read_batch(out, 2) == 1
 
 
-def test_drop_out_and_set_hwms() -> None:
-    a, _sa, b, _ = bound_pair(2, 2)
-    a.write([1])
-    a.write([2])
-    assert not a.write([3])
-    assert a.drop_out() == 2
-    assert b.read() is None
-    a.set_hwms(3, 1)
-    assert a.write([1]) and a.write([2]) and a.write([3]) and not a.write([4])
-    assert b.write([1]) and not b.write([2])
-
-
 def test_repr() -> None:
     a, _, _, _ = bound_pair()
     a.routing_id = b"id"
