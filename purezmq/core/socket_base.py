@@ -308,7 +308,13 @@ class SocketBase:
     # -- sending -------------------------------------------------------------------------
 
     def send_msg(self, msg: Msg, flags: int = 0) -> None:
-        """Send a whole message (after any frames queued with SNDMORE)."""
+        """Send a whole message (after any frames queued with SNDMORE); with
+        SNDMORE in `flags` the message stays open for more frames (pyzmq's
+        ``send_multipart(parts, flags=SNDMORE)``)."""
+        if flags & _SNDMORE:
+            for frame in msg:
+                self.send_part(frame, flags)
+            return
         if not self._hub.ok:
             self.check_open()
         parts = self._send_parts

@@ -7,6 +7,7 @@ these contracts. Each method says which thread calls it.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class EngineOwner(Protocol):
     engine's owner). I/O thread, with `lock` held."""
 
     options: Options
-    lock: Any  # threading.RLock: guards the engine's Connection and write queue
+    lock: threading.RLock  # guards the engine's Connection and write queue (spec/threading.md)
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None: ...
 
@@ -91,4 +92,8 @@ class EngineOwner(Protocol):
 
     def engine_writable(self, engine: StreamEngine) -> None: ...
 
-    def engine_failed(self, engine: StreamEngine, event: int, value: int, reason: str) -> None: ...
+    def engine_failed(
+        self, engine: StreamEngine, event: int, value: int, reason: str, protocol: bool
+    ) -> None:
+        """The connection is gone; `protocol`: because the peer broke the
+        protocol or refused us, so it must not be retried."""

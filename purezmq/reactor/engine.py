@@ -108,18 +108,20 @@ class StreamEngine:
 
     force_close = close
 
-    def fail(self, event: int, value: int, reason: str) -> None:
-        """Close the connection and tell the session why (`event` for the monitor)."""
+    def fail(self, event: int, value: int, reason: str, protocol: bool = False) -> None:
+        """Close the connection and tell the session why (`event` for the
+        monitor). `protocol`: the peer broke the protocol or refused us
+        (libzmq's protocol_error: the session does not reconnect)."""
         if not self.closed:
             # A failed write-through: the I/O thread owns the session's recovery.
-            self.loop.call_in_loop(self._fail_locked, event, value, reason)
+            self.loop.call_in_loop(self._fail_locked, event, value, reason, protocol)
 
-    def _fail_locked(self, event: int, value: int, reason: str) -> None:
+    def _fail_locked(self, event: int, value: int, reason: str, protocol: bool) -> None:
         with self.lock:
             if self.closed:
                 return
             self.close()
-            self.session.engine_failed(self, event, value, reason)
+            self.session.engine_failed(self, event, value, reason, protocol)
 
     def on_loop_error(self, exc: Exception) -> None:
         self.fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
@@ -134,7 +136,7 @@ class StreamEngine:
             if not ok:
                 code = int(status) if status.isdigit() else 0
                 reason = f"ZAP refused the peer ({status.decode(errors='replace')})"
-                self.fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, reason)
+                self.fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, reason, protocol=True)
 
     def peer_address(self) -> str:
         """The peer's IP address ("" for ipc), as ZAP requests carry it."""
@@ -182,7 +184,7 @@ class StreamEngine:
         if not self.closed and self.conn.has_output():
             self.flush()
         if not self.closed and self.conn.phase is Phase.CLOSED:
-            self.fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR")
+            self.fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR", protocol=True)
 
     def _handshake_events(self, events: list[Any]) -> None:
         for i, ev in enumerate(events):
@@ -217,7 +219,7 @@ class StreamEngine:
             event = C.EVENT_DISCONNECTED
         else:
             event = C.EVENT_HANDSHAKE_FAILED_PROTOCOL
-        self.fail(event, exc.code, str(exc))
+        self.fail(event, exc.code, str(exc), protocol=True)
 
     def pause_reading(self) -> None:
         if self._reading:

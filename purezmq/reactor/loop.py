@@ -36,6 +36,10 @@ EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
 
 
+def _noop(*_: Any) -> None:
+    pass
+
+
 class Timer:
     __slots__ = ("when", "seq", "fn", "args", "cancelled")
 
@@ -49,7 +53,11 @@ class Timer:
         self.cancelled = False
 
     def cancel(self) -> None:
+        # Drop the callback now: a cancelled timer stays in the heap until its
+        # time comes, and must not keep a closed engine (and its buffers) alive.
         self.cancelled = True
+        self.fn = _noop
+        self.args = ()
 
     def __lt__(self, other: Timer) -> bool:
         return (self.when, self.seq) < (other.when, other.seq)
@@ -146,6 +154,9 @@ class IOThread:
                             handler.on_writable()
                     except Exception as exc:  # never let a peer kill the loop
                         self._handler_failed(handler, exc)
+                # Locals must not keep the last handler or timer (a closed
+                # engine, its buffers) alive while the next select() sleeps.
+                key = handler = None  # type: ignore[assignment]
                 self._run_mailbox()
                 if timers:
                     now = time.monotonic()
@@ -157,6 +168,7 @@ class IOThread:
                             timer.fn(*timer.args)
                         except Exception as exc:
                             log.exception("purezmq: timer callback failed: %s", exc)
+                    timer = None  # type: ignore[assignment]
         finally:
             self._shutdown()
 

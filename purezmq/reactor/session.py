@@ -262,7 +262,9 @@ class Session:
         if engine is self.engine:
             self._pump_out()
 
-    def engine_failed(self, engine: StreamEngine, event: int, value: int, reason: str) -> None:
+    def engine_failed(
+        self, engine: StreamEngine, event: int, value: int, reason: str, protocol: bool
+    ) -> None:
         if engine is not self.engine:
             return
         self.engine = None
@@ -275,8 +277,11 @@ class Session:
         if self._closing:
             self.finish()
             return
-        if self.connecter is None:
-            self.finish()  # bound side: this peer is gone
+        if self.connecter is None or protocol:
+            # Bound side: this peer is gone. Connecting side after a protocol
+            # error or an authentication failure: libzmq does not retry (the
+            # same peer would refuse again); the connect's pipe closes.
+            self.finish()
             return
         if self.options.immediate and self.pipe is not None:
             self._close_pipe()

@@ -188,21 +188,3 @@ def test_handshake_timeout(ctx: zmq.Context, pull: Any) -> None:
     _events(monitor, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
     raw.close()
     monitor.close(0)
-
-
-def test_connecting_side_reconnects_after_protocol_error(ctx: zmq.Context) -> None:
-    """We connect to a listener that speaks garbage: we keep retrying, quietly."""
-    server = pysocket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(5)
-    port = server.getsockname()[1]
-    push = make_socket(ctx, zmq.PUSH)
-    push.setsockopt(zmq.RECONNECT_IVL, 20)
-    push.connect(f"tcp://127.0.0.1:{port}")
-    for _ in range(3):
-        conn, _ = server.accept()
-        conn.sendall(b"\x00" * 64)  # not a ZMTP greeting
-        conn.close()
-    server.close()
-    push.close(0)
