@@ -5,7 +5,7 @@ For the three classic devices: QUEUE (N REQ clients, M REP workers, every
 request answered exactly once), FORWARDER (subscriptions flow upstream
 through the device), STREAMER; plus capture/monitor copies, steering, and
 STATISTICS compared number for number with libzmq's zmq_proxy_steerable
-(INTEROP.md #13: only TERMINATE and STATISTICS behave the same there).
+(spec/interop.md #13: only TERMINATE and STATISTICS behave the same there).
 """
 
 from __future__ import annotations

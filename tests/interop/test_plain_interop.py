@@ -84,7 +84,7 @@ def test_pyzmq_client_to_purezmq_plain_server(good: bool, ctx: purezmq.Context, 
 
 
 def test_plain_server_without_zap_handler_refuses(ctx: purezmq.Context, pyctx: Any) -> None:
-    """libzmq 4.3 fails a PLAIN handshake when no ZAP handler is bound (INTEROP #11)."""
+    """libzmq 4.3 fails a PLAIN handshake when no ZAP handler is bound (spec/interop.md #11)."""
     server = make_socket(ctx, purezmq.PULL, timeout_ms=500)
     server.plain_server = 1
     port = server.bind_to_random_port("tcp://127.0.0.1")

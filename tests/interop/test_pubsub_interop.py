@@ -1,6 +1,6 @@
 """PUB/SUB and XPUB/XSUB against libzmq (pyzmq), both directions, tcp and ipc;
 plus a raw ZMTP peer that speaks 3.0 or 3.1, to check that purezmq sends and
-accepts subscriptions in the same form libzmq does (INTEROP.md #4)."""
+accepts subscriptions in the same form libzmq does (spec/interop.md #4)."""
 
 from __future__ import annotations
 
