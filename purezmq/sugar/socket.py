@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .. import constants as C
 from ..constants import SocketOption as O
 from ..error import Again, ContextTerminated, ZMQBindError, ZMQError
-from ..patterns.options import Options, coerce, option_name
+from ..patterns.options import PATTERN, Options, check_get, check_set, coerce, option_name
 from ..patterns.registry import make_core
 from ..reactor.endpoint import parse
 from ..reactor.mailbox import Mailbox
@@ -446,21 +446,13 @@ class Socket(_OptionAttributes):
         if option == C.HWM:
             self.set_hwm(optval)
             return
-        if self.core.set_option(option, optval):
-            return
-        if option in _TYPE_SPECIFIC:
-            raise ZMQError(
-                errno.EINVAL,
-                f"Option {option_name(option)} does not apply to {self.core.socket_type_name} sockets",
-            )
-        if not self._options.set(option, optval):
-            if option in (O.EVENTS, O.FD, O.TYPE, O.RCVMORE):
-                raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is read-only")
-            if isinstance(optval, str):
-                raise TypeError("unicode not allowed, use setsockopt_string")
-            raise ZMQError(
-                errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}"
-            )
+        row, value = check_set(option, self._socket_type, optval)
+        if row.held_by == PATTERN:
+            if not self.core.xset_option(option, value):
+                name, kind = option_name(option), self.core.socket_type_name
+                raise ZMQError(errno.EINVAL, f"Option {name} is refused by this {kind} socket now")
+        else:
+            self._options.store(option, value)
 
     setsockopt = set
 
@@ -479,9 +471,10 @@ class Socket(_OptionAttributes):
             return self._rcvmore
         if option == C.HWM:
             return self.get_hwm()
-        if self.core.handles_option(option):
-            return self.core.get_option(option)
-        return self._options.get(option)
+        row = check_get(option, self._socket_type)
+        if row.held_by == PATTERN:
+            return self.core.xget_option(option)
+        return getattr(self._options, row.attr)
 
     getsockopt = get
 
@@ -870,30 +863,3 @@ for _name, _member in C.SocketOption.__members__.items():
     _attr = _name.lower()
     if not hasattr(Socket, _attr):
         setattr(Socket, _attr, _option_property(int(_member)))
-
-
-# Options that exist only on some socket types: elsewhere they are EINVAL.
-_TYPE_SPECIFIC = frozenset(
-    int(o)
-    for o in (
-        O.SUBSCRIBE,
-        O.UNSUBSCRIBE,
-        O.ROUTER_MANDATORY,
-        O.ROUTER_HANDOVER,
-        O.PROBE_ROUTER,
-        O.REQ_RELAXED,
-        O.REQ_CORRELATE,
-        O.XPUB_VERBOSE,
-        O.XPUB_VERBOSER,
-        O.XPUB_NODROP,
-        O.XPUB_MANUAL,
-        O.XPUB_WELCOME_MSG,
-        O.XPUB_MANUAL_LAST_VALUE,
-        O.ONLY_FIRST_SUBSCRIBE,
-        O.XSUB_VERBOSE_UNSUBSCRIBE,
-        O.TOPICS_COUNT,
-        O.ROUTER_NOTIFY,
-        O.ROUTER_RAW,
-        O.STREAM_NOTIFY,
-    )
-)
