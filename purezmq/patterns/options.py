@@ -119,7 +119,7 @@ def _pattern(
     action: bool = False,
 ) -> tuple[int, Row]:
     attr = option.name.lower()
-    default = None if action or not writable else (b"" if kind == "bytes" else 0)
+    default = None if action else (b"" if kind == "bytes" else 0)
     return int(option), Row(
         attr, kind, default, check, readable, writable, types, PATTERN, action, None
     )
