@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .. import constants as C
 from ..constants import SocketOption as O
 from ..error import Again, ContextTerminated, ZMQError
-from ..patterns.options import coerce, option_name
+from ..patterns.options import PATTERN, check_get, check_set, coerce, option_name
 from ..reactor.endpoint import parse
 from ..routing.pipe import Pipe
 from .hub import SocketHub
@@ -50,33 +50,6 @@ Msg = list[Any]  # a whole multipart message: a list of frames
 
 _NOBLOCK = int(C.NOBLOCK)
 _SNDMORE = int(C.SNDMORE)
-
-# Options that exist only on some socket types: elsewhere they are EINVAL.
-_TYPE_SPECIFIC = frozenset(
-    int(o)
-    for o in (
-        O.SUBSCRIBE,
-        O.UNSUBSCRIBE,
-        O.ROUTER_MANDATORY,
-        O.ROUTER_HANDOVER,
-        O.PROBE_ROUTER,
-        O.REQ_RELAXED,
-        O.REQ_CORRELATE,
-        O.XPUB_VERBOSE,
-        O.XPUB_VERBOSER,
-        O.XPUB_NODROP,
-        O.XPUB_MANUAL,
-        O.XPUB_WELCOME_MSG,
-        O.XPUB_MANUAL_LAST_VALUE,
-        O.ONLY_FIRST_SUBSCRIBE,
-        O.XSUB_VERBOSE_UNSUBSCRIBE,
-        O.TOPICS_COUNT,
-        O.ROUTER_NOTIFY,
-        O.ROUTER_RAW,
-        O.STREAM_NOTIFY,
-    )
-)
-
 
 class SocketBase:
     """One ZeroMQ socket: endpoints, options, whole-message send/recv with
@@ -268,25 +241,17 @@ class SocketBase:
     # -- options ---------------------------------------------------------------------
 
     def set_option(self, option: int, value: Any) -> None:
+        """Set an option, checked against the option table (patterns/options.py)."""
         if self._hub.closed:
             self.check_open()
-        option = int(option)
-        pattern = self._pattern
-        if pattern.set_option(option, value):
-            return
-        if option in _TYPE_SPECIFIC:
-            raise ZMQError(
-                errno.EINVAL,
-                f"Option {option_name(option)} does not apply to {pattern.socket_type_name} sockets",
-            )
-        if not self._options.set(option, value):
-            if option in (O.EVENTS, O.FD, O.TYPE, O.RCVMORE):
-                raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is read-only")
-            if isinstance(value, str):
-                raise TypeError("unicode not allowed, use setsockopt_string")
-            raise ZMQError(
-                errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}"
-            )
+        row, value = check_set(int(option), self._hub.socket_type, value)
+        if row.held_by == PATTERN:
+            pattern = self._pattern
+            if not pattern.xset_option(option, value):  # XPUB SUBSCRIBE without XPUB_MANUAL
+                name, kind = option_name(option), pattern.socket_type_name
+                raise ZMQError(errno.EINVAL, f"Option {name} is refused by this {kind} socket now")
+        else:
+            self._options.store(option, value)
 
     def get_option(self, option: int) -> Any:
         if self._hub.closed:
@@ -300,10 +265,10 @@ class SocketBase:
             return self._hub.socket_type
         if option == O.RCVMORE:
             return self._rcvmore
-        pattern = self._pattern
-        if pattern.handles_option(option):
-            return pattern.get_option(option)
-        return self._options.get(option)
+        row = check_get(option, self._hub.socket_type)
+        if row.held_by == PATTERN:
+            return self._pattern.xget_option(option)
+        return getattr(self._options, row.attr)
 
     # -- sending -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from ..error import ZMQError
 from ..routing.pipe import Pipe
-from .options import Options, option_name
+from .options import PATTERN, TABLE, Options, check_get, check_set, option_name
 
 Msg = list[Any]  # a whole multipart message: list of frames
 
@@ -104,14 +104,33 @@ class SocketCore:
         """Whether a send is allowed at all (REP before a request: no)."""
         return True
 
-    # -- type-specific options --------------------------------------------------
+    # -- type-specific options ------------------------------------------------
+    # The rows of options.TABLE held by PATTERN. `set_option`/`get_option`
+    # check a call against the table; the subclass hooks `xset_option` and
+    # `xget_option` (libzmq's xsetsockopt/xgetsockopt) only ever see an option
+    # this type accepts and a valid value. The Socket checks once and calls
+    # the hooks directly.
 
     def set_option(self, option: int, value: Any) -> bool:
-        """Handle an option only this type knows; False if not ours."""
-        return False
+        """Check `option` and `value` by the table, then apply them to this type.
+
+        False if `option` is not held by the pattern or the type refuses it in
+        its current state (SUBSCRIBE on an XPUB without XPUB_MANUAL)."""
+        row = TABLE.get(option)
+        if row is None or row.held_by != PATTERN:
+            return False
+        _row, value = check_set(option, self.options.socket_type, value)
+        return self.xset_option(option, value)
 
     def get_option(self, option: int) -> Any:
-        raise ZMQError(errno.EINVAL, f"Option {option_name(option)} cannot be read on this socket")
+        row = check_get(option, self.options.socket_type)
+        if row.held_by != PATTERN:
+            return self.options.get(option)
+        return self.xget_option(option)
 
-    def handles_option(self, option: int) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
+        """Apply a checked option of this type; False: refused now (EINVAL)."""
         return False
+
+    def xget_option(self, option: int) -> Any:
+        raise ZMQError(errno.EINVAL, f"Option {option_name(option)} cannot be read on this socket")

@@ -1,85 +1,256 @@
-"""The socket option table: name, kind, default and validation of each option.
+"""The socket option table: every option purezmq implements, described once.
 
-One `Options` object per socket, read by every layer as plain attributes
-(``options.sndhwm``) so the hot path pays no lookup. Socket types add their
-own options through `SocketCore.set_option`/`get_option`; this table holds
-the ones every type shares. Validation follows libzmq's options.cpp: a bad
-value raises ZMQError(EINVAL) with a message naming the option.
+Each `Row` of `TABLE` says what an option is: its value kind, the value a new
+socket has, which values are valid, which socket types accept it, whether it
+can be read and written, and who holds it:
+
+* `OPTIONS`: an attribute of the socket's `Options` object (``options.sndhwm``),
+  read as a plain attribute by every layer so the hot path pays no lookup.
+* `PATTERN`: the socket type's core keeps it (ROUTER_MANDATORY, XPUB_VERBOSE,
+  the SUBSCRIBE action ...): `SocketCore.xset_option`/`xget_option` get the
+  value already checked against its row, as libzmq's xsetsockopt.
+* `SOCKET`: the `Socket` object answers itself (EVENTS, FD, RCVMORE ...).
+
+`check_set`/`check_get` apply a row: an option a socket type does not accept,
+a read of a write-only option, a write of a read-only one or a bad value raise
+ZMQError(EINVAL) with a message naming the option (and the socket type); a
+value of the wrong Python type raises TypeError first, as pyzmq. Validity
+follows what libzmq 4.3.5 accepts (tests/compat/test_options_compat.py runs
+the same checks against pyzmq).
+
+`Options` declares its attributes for type checkers; tests prove they are
+exactly the `OPTIONS` rows, and tools/gen_option_attrs.py writes
+purezmq/sugar/_option_attrs.py (the typed Socket properties) from this table.
 """
 
 from __future__ import annotations
 
 import errno
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from ..constants import SocketOption as O
+from ..constants import SocketType as T
 from ..error import ZMQError
 
 Check = Optional[Callable[[Any], bool]]
+
+# Who holds an option's value (Row.held_by).
+OPTIONS = "options"
+PATTERN = "pattern"
+SOCKET = "socket"
+
+
+class Row(NamedTuple):
+    """One option purezmq implements."""
+
+    attr: str  # lower-case name: the Options attribute and the Socket property
+    kind: str  # 'int', 'int64', 'bytes' or 'fd', as constants.OPTION_TYPES
+    default: Any  # the value of a new socket (None: nothing to read)
+    check: Check  # valid values of the kind; None: every one
+    readable: bool
+    writable: bool
+    types: Optional[frozenset[int]]  # socket types that accept it; None: all
+    held_by: str  # OPTIONS, PATTERN or SOCKET
+    action: bool  # does something and holds nothing (SUBSCRIBE, UNSUBSCRIBE)
+    convert: Optional[Callable[[Any], Any]]  # the stored form of a valid value
 
 
 def _at_least(n: int) -> Callable[[Any], bool]:
     return lambda v: v >= n
 
 
+def _length(lo: int, hi: int) -> Callable[[Any], bool]:
+    return lambda v: lo <= len(v) <= hi
+
+
 _nonneg = _at_least(0)
 _ge_minus1 = _at_least(-1)
 _bool = lambda v: v in (0, 1)  # noqa: E731
-_INT32 = (-(2**31), 2**31 - 1)
+_name_255 = _length(1, 255)  # libzmq: 1 to 255 bytes, empty is EINVAL
+_nonempty = _length(1, 2**31 - 1)
 
-# option -> (attribute, kind, default, check, readable, writable)
-_TABLE: dict[int, tuple[str, str, Any, Check, bool, bool]] = {
-    O.SNDHWM: ("sndhwm", "int", 1000, _nonneg, True, True),
-    O.RCVHWM: ("rcvhwm", "int", 1000, _nonneg, True, True),
-    O.AFFINITY: ("affinity", "int64", 0, _nonneg, True, True),
-    O.ROUTING_ID: ("routing_id", "bytes", b"", lambda v: 0 <= len(v) <= 255, True, True),
-    O.RATE: ("rate", "int", 100, _at_least(1), True, True),
-    O.RECOVERY_IVL: ("recovery_ivl", "int", 10000, _nonneg, True, True),
-    O.SNDBUF: ("sndbuf", "int", -1, _ge_minus1, True, True),
-    O.RCVBUF: ("rcvbuf", "int", -1, _ge_minus1, True, True),
-    O.LINGER: ("linger", "int", -1, _ge_minus1, True, True),
-    O.RECONNECT_IVL: ("reconnect_ivl", "int", 100, _ge_minus1, True, True),
-    O.RECONNECT_IVL_MAX: ("reconnect_ivl_max", "int", 0, _nonneg, True, True),
-    O.BACKLOG: ("backlog", "int", 100, _nonneg, True, True),
-    O.MAXMSGSIZE: ("maxmsgsize", "int64", -1, _ge_minus1, True, True),
-    O.MULTICAST_HOPS: ("multicast_hops", "int", 1, _at_least(1), True, True),
-    O.RCVTIMEO: ("rcvtimeo", "int", -1, _ge_minus1, True, True),
-    O.SNDTIMEO: ("sndtimeo", "int", -1, _ge_minus1, True, True),
-    O.TCP_KEEPALIVE: ("tcp_keepalive", "int", -1, lambda v: v in (-1, 0, 1), True, True),
-    O.TCP_KEEPALIVE_CNT: ("tcp_keepalive_cnt", "int", -1, _ge_minus1, True, True),
-    O.TCP_KEEPALIVE_IDLE: ("tcp_keepalive_idle", "int", -1, _ge_minus1, True, True),
-    O.TCP_KEEPALIVE_INTVL: ("tcp_keepalive_intvl", "int", -1, _ge_minus1, True, True),
-    O.IMMEDIATE: ("immediate", "int", 0, _bool, True, True),
-    O.IPV6: ("ipv6", "int", 0, _bool, True, True),
-    O.CONFLATE: ("conflate", "int", 0, _bool, True, True),
-    O.TOS: ("tos", "int", 0, _nonneg, True, True),
-    O.HANDSHAKE_IVL: ("handshake_ivl", "int", 30000, _nonneg, True, True),
-    O.HEARTBEAT_IVL: ("heartbeat_ivl", "int", 0, _nonneg, True, True),
-    O.HEARTBEAT_TTL: ("heartbeat_ttl", "int", 0, lambda v: 0 <= v <= 6553599, True, True),
-    O.HEARTBEAT_TIMEOUT: ("heartbeat_timeout", "int", -1, _ge_minus1, True, True),
-    O.CONNECT_TIMEOUT: ("connect_timeout", "int", 0, _nonneg, True, True),
-    O.TCP_MAXRT: ("tcp_maxrt", "int", 0, _nonneg, True, True),
-    O.PLAIN_SERVER: ("plain_server", "int", 0, _bool, True, True),
-    O.PLAIN_USERNAME: ("plain_username", "bytes", b"", lambda v: len(v) <= 255, True, True),
-    O.PLAIN_PASSWORD: ("plain_password", "bytes", b"", lambda v: len(v) <= 255, True, True),
-    O.ZAP_DOMAIN: ("zap_domain", "bytes", b"", lambda v: len(v) <= 255, True, True),
-    O.INVERT_MATCHING: ("invert_matching", "int", 0, _bool, True, True),
-    O.RECONNECT_STOP: ("reconnect_stop", "int", 0, _nonneg, True, True),
-    O.CONNECT_ROUTING_ID: (
-        "connect_routing_id",
-        "bytes",
-        b"",
-        lambda v: len(v) <= 255,
-        False,
-        True,
-    ),
-    O.LAST_ENDPOINT: ("last_endpoint", "bytes", b"", None, True, False),
-    O.MECHANISM: ("mechanism", "int", 0, None, True, False),
-}
+
+def _heartbeat_ttl(v: int) -> int:
+    """libzmq keeps the TTL in deciseconds, truncating toward zero."""
+    return int(v / 100) * 100
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+# Socket types that accept a type-specific option (libzmq's xsetsockopt; a
+# subclass there accepts what its base does: REP is a ROUTER, REQ a DEALER,
+# PUB an XPUB).
+_ROUTERS = frozenset({int(T.ROUTER), int(T.REP)})
+_PROBERS = frozenset({int(T.ROUTER), int(T.REP), int(T.DEALER), int(T.REQ)})
+_REQ = frozenset({int(T.REQ)})
+_PUBLISHERS = frozenset({int(T.XPUB), int(T.PUB)})
+_XSUB = frozenset({int(T.XSUB)})
+_FIRST_SUBSCRIBE = frozenset({int(T.XPUB), int(T.PUB), int(T.XSUB)})
+_SUBSCRIBERS = frozenset({int(T.SUB), int(T.XPUB), int(T.PUB)})  # XPUB: XPUB_MANUAL only
+_TOPIC_COUNTERS = frozenset({int(T.SUB), int(T.XSUB), int(T.PUB), int(T.XPUB)})
+
+
+def _stored(
+    option: O,
+    kind: str,
+    default: Any,
+    check: Check = None,
+    *,
+    readable: bool = True,
+    writable: bool = True,
+    types: Optional[frozenset[int]] = None,
+    convert: Optional[Callable[[Any], Any]] = None,
+) -> tuple[int, Row]:
+    attr = option.name.lower()
+    return int(option), Row(
+        attr, kind, default, check, readable, writable, types, OPTIONS, False, convert
+    )
+
+
+def _pattern(
+    option: O,
+    kind: str,
+    types: frozenset[int],
+    check: Check = None,
+    *,
+    readable: bool = False,
+    writable: bool = True,
+    action: bool = False,
+) -> tuple[int, Row]:
+    attr = option.name.lower()
+    default = None if action else (b"" if kind == "bytes" else 0)
+    return int(option), Row(
+        attr, kind, default, check, readable, writable, types, PATTERN, action, None
+    )
+
+
+def _socket(option: O, kind: str, *, writable: bool = False) -> tuple[int, Row]:
+    return int(option), Row(
+        option.name.lower(), kind, None, None, True, writable, None, SOCKET, False, None
+    )
+
+
+TABLE: dict[int, Row] = dict(
+    [
+        # -- held by Options, every socket type (libzmq options_t) ------------
+        _stored(O.SNDHWM, "int", 1000, _nonneg),
+        _stored(O.RCVHWM, "int", 1000, _nonneg),
+        _stored(O.AFFINITY, "int64", 0),
+        _stored(O.ROUTING_ID, "bytes", b"", _name_255),
+        _stored(O.RATE, "int", 100, _at_least(1)),
+        _stored(O.RECOVERY_IVL, "int", 10000, _nonneg),
+        _stored(O.SNDBUF, "int", -1, _ge_minus1),
+        _stored(O.RCVBUF, "int", -1, _ge_minus1),
+        _stored(O.LINGER, "int", -1, _ge_minus1),
+        _stored(O.RECONNECT_IVL, "int", 100, _ge_minus1),
+        _stored(O.RECONNECT_IVL_MAX, "int", 0, _nonneg),
+        _stored(O.BACKLOG, "int", 100, _nonneg),
+        _stored(O.MAXMSGSIZE, "int64", -1),  # any negative: no limit
+        _stored(O.MULTICAST_HOPS, "int", 1, _at_least(1)),
+        _stored(O.RCVTIMEO, "int", -1, _ge_minus1),
+        _stored(O.SNDTIMEO, "int", -1, _ge_minus1),
+        _stored(O.TCP_KEEPALIVE, "int", -1, lambda v: v in (-1, 0, 1)),
+        _stored(O.TCP_KEEPALIVE_CNT, "int", -1, _ge_minus1),
+        _stored(O.TCP_KEEPALIVE_IDLE, "int", -1, _ge_minus1),
+        _stored(O.TCP_KEEPALIVE_INTVL, "int", -1, _ge_minus1),
+        _stored(O.IMMEDIATE, "int", 0, _bool),
+        _stored(O.IPV6, "int", 0, _bool),
+        _stored(O.CONFLATE, "int", 0, _bool),
+        _stored(O.TOS, "int", 0, _nonneg),
+        _stored(O.HANDSHAKE_IVL, "int", 30000, _nonneg),
+        _stored(O.HEARTBEAT_IVL, "int", 0, _nonneg),
+        _stored(O.HEARTBEAT_TTL, "int", 0, lambda v: -99 <= v <= 6553599, convert=_heartbeat_ttl),
+        _stored(O.HEARTBEAT_TIMEOUT, "int", -1, _nonneg),  # -1 (use the IVL) is only the default
+        _stored(O.CONNECT_TIMEOUT, "int", 0, _nonneg),
+        _stored(O.TCP_MAXRT, "int", 0, _nonneg),
+        _stored(O.PLAIN_SERVER, "int", 0, _bool),
+        _stored(O.PLAIN_USERNAME, "bytes", b"", _name_255),
+        _stored(O.PLAIN_PASSWORD, "bytes", b"", _name_255),
+        _stored(O.ZAP_DOMAIN, "bytes", b"", _name_255),
+        _stored(O.INVERT_MATCHING, "int", 0, convert=lambda v: int(bool(v))),
+        _stored(O.RECONNECT_STOP, "int", 0),
+        # libzmq 4.3.5 takes it on ROUTER only, any non-empty length
+        _stored(O.CONNECT_ROUTING_ID, "bytes", b"", _nonempty, readable=False, types=_ROUTERS),
+        _stored(O.LAST_ENDPOINT, "bytes", b"", writable=False),
+        _stored(O.MECHANISM, "int", 0, writable=False),
+        _stored(O.THREAD_SAFE, "int", 0, writable=False),  # no purezmq socket is
+        # -- held by the socket type's core (SocketCore.xset_option) ---------
+        _pattern(O.SUBSCRIBE, "bytes", _SUBSCRIBERS, action=True),
+        _pattern(O.UNSUBSCRIBE, "bytes", _SUBSCRIBERS, action=True),
+        _pattern(O.ROUTER_MANDATORY, "int", _ROUTERS, _nonneg),
+        _pattern(O.ROUTER_HANDOVER, "int", _ROUTERS, _nonneg),
+        _pattern(O.PROBE_ROUTER, "int", _PROBERS, _nonneg),
+        _pattern(O.REQ_RELAXED, "int", _REQ, _nonneg),
+        _pattern(O.REQ_CORRELATE, "int", _REQ, _nonneg),
+        _pattern(O.XPUB_VERBOSE, "int", _PUBLISHERS, _nonneg),
+        _pattern(O.XPUB_VERBOSER, "int", _PUBLISHERS, _nonneg),
+        _pattern(O.XPUB_NODROP, "int", _PUBLISHERS, _nonneg),
+        _pattern(O.XPUB_MANUAL, "int", _PUBLISHERS, _nonneg),
+        _pattern(O.XPUB_MANUAL_LAST_VALUE, "int", _PUBLISHERS, _nonneg),
+        _pattern(O.XPUB_WELCOME_MSG, "bytes", _PUBLISHERS),
+        _pattern(O.ONLY_FIRST_SUBSCRIBE, "int", _FIRST_SUBSCRIBE, _nonneg),
+        _pattern(O.XSUB_VERBOSE_UNSUBSCRIBE, "int", _XSUB, _nonneg),
+        _pattern(O.TOPICS_COUNT, "int", _TOPIC_COUNTERS, readable=True, writable=False),
+        # -- answered by the Socket itself -------------------------------------
+        _socket(O.HWM, "int", writable=True),  # pyzmq's: SNDHWM and RCVHWM at once
+        _socket(O.RCVMORE, "int"),
+        _socket(O.FD, "fd"),
+        _socket(O.EVENTS, "int"),
+        _socket(O.TYPE, "int"),
+    ]
+)
+
+# The rows held by Options: exactly its attributes.
+_TABLE: dict[int, Row] = {o: row for o, row in TABLE.items() if row.held_by == OPTIONS}
+_DEFAULTS: tuple[tuple[str, Any], ...] = tuple((row.attr, row.default) for row in _TABLE.values())
+
+
+def check_set(option: int, socket_type: int, value: Any) -> tuple[Row, Any]:
+    """The row of `option` and `value` as it is stored, if this socket type may set it.
+
+    TypeError for a value of the wrong Python type (checked first, as pyzmq
+    does); ZMQError(EINVAL) for an unknown option, one the socket type does
+    not accept, a read-only one, or a value the row refuses."""
+    row = TABLE.get(option)
+    if row is None:
+        if isinstance(value, str):
+            raise TypeError("unicode not allowed, use setsockopt_string")
+        raise ZMQError(errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}")
+    value = coerce(option, row.kind, value)
+    if row.types is not None and socket_type not in row.types:
+        raise _not_for(option, socket_type)
+    if not row.writable:
+        raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is read-only")
+    if row.check is not None and not row.check(value):
+        raise ZMQError(errno.EINVAL, f"Invalid value {value!r} for option {option_name(option)}")
+    if row.convert is not None:
+        value = row.convert(value)
+    return row, value
+
+
+def check_get(option: int, socket_type: int) -> Row:
+    """The row of `option` if this socket type may read it; else ZMQError(EINVAL)."""
+    row = TABLE.get(option)
+    if row is None:
+        raise ZMQError(errno.EINVAL, f"Unknown or unsupported socket option {option_name(option)}")
+    if row.types is not None and socket_type not in row.types:
+        raise _not_for(option, socket_type)
+    if not row.readable:
+        raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is write-only")
+    return row
+
+
+def _not_for(option: int, socket_type: int) -> ZMQError:
+    try:
+        kind = T(socket_type).name
+    except ValueError:
+        kind = str(socket_type)
+    return ZMQError(errno.EINVAL, f"Option {option_name(option)} does not apply to {kind} sockets")
 
 
 class Options:
-    """Every option of one socket, as attributes (libzmq options_t)."""
+    """The `OPTIONS` rows of one socket, as attributes (libzmq options_t)."""
 
     socket_type: int
     # One attribute per `_TABLE` row, set from its default in __init__.
@@ -122,36 +293,35 @@ class Options:
     connect_routing_id: bytes
     last_endpoint: bytes
     mechanism: int
+    thread_safe: int
 
     def __init__(self, socket_type: int) -> None:
         self.socket_type = socket_type
-        for attr, _kind, default, *_ in _TABLE.values():
+        for attr, default in _DEFAULTS:
             setattr(self, attr, default)
 
     def set(self, option: int, value: Any) -> bool:
-        """Set a shared option; False if the option is not in the shared table."""
-        entry = _TABLE.get(option)
-        if entry is None:
+        """Check and set an option held here; False if `option` is not one of them."""
+        if option not in _TABLE:
             return False
-        attr, kind, _default, check, _readable, writable = entry
-        if not writable:
-            raise ZMQError(errno.EINVAL, f"Option {_name(option)} is read-only")
-        value = coerce(option, kind, value)
-        if check is not None and not check(value):
-            raise ZMQError(errno.EINVAL, f"Invalid value {value!r} for option {_name(option)}")
-        setattr(self, attr, value)
+        _row, value = check_set(option, self.socket_type, value)
+        self.store(option, value)
+        return True
+
+    def store(self, option: int, value: Any) -> None:
+        """Set an option held here to a value `check_set` returned."""
+        setattr(self, _TABLE[option].attr, value)
         if option == O.PLAIN_USERNAME or option == O.PLAIN_PASSWORD:
             self.plain_server = 0
             self.mechanism = 1 if value or self.plain_username or self.plain_password else 0
         elif option == O.PLAIN_SERVER:
             self.mechanism = 1 if value else self.mechanism
-        return True
 
     def get(self, option: int) -> Any:
-        entry = _TABLE.get(option)
-        if entry is None or not entry[4]:
-            raise ZMQError(errno.EINVAL, f"Option {_name(option)} cannot be read on this socket")
-        return getattr(self, entry[0])
+        row = check_get(option, self.socket_type)
+        if row.held_by != OPTIONS:
+            raise ZMQError(errno.EINVAL, f"Option {option_name(option)} is not a stored option")
+        return getattr(self, row.attr)
 
     @staticmethod
     def known(option: int) -> bool:
@@ -164,7 +334,7 @@ def coerce(option: int, kind: str, value: Any) -> Any:
         if isinstance(value, str):
             raise TypeError("unicode not allowed, use setsockopt_string")
         if not isinstance(value, (bytes, bytearray, memoryview)):
-            raise TypeError(f"expected bytes for option {_name(option)}, got {value!r}")
+            raise TypeError(f"expected bytes for option {option_name(option)}, got {value!r}")
         return bytes(value)
     if isinstance(value, str):
         raise TypeError("unicode not allowed, use setsockopt_string")
@@ -172,18 +342,17 @@ def coerce(option: int, kind: str, value: Any) -> Any:
         try:
             value = int(value)
         except (TypeError, ValueError):
-            raise TypeError(f"expected int for option {_name(option)}, got {value!r}") from None
-    lo, hi = _INT32 if kind == "int" else (-(2**63), 2**63 - 1)
+            raise TypeError(
+                f"expected int for option {option_name(option)}, got {value!r}"
+            ) from None
+    lo, hi = _INT64 if kind == "int64" else _INT32
     if not lo <= value <= hi:
         raise OverflowError("value too large to convert to int")
     return value
 
 
-def _name(option: int) -> str:
+def option_name(option: int) -> str:
     try:
         return O(option).name
     except ValueError:
         return str(option)
-
-
-option_name = _name

@@ -37,40 +37,18 @@ messages, as a 3.0 peer might) still yields exactly the subscribed messages.
 
 from __future__ import annotations
 
-import errno
 from collections import deque
 from collections.abc import Sized
 from typing import Any, Callable, Optional
 
 from ..constants import SocketOption as O
-from ..error import ZMQError
 from ..routing.dist import Distributor
 from ..routing.fq import FairQueue
 from ..routing.pipe import Pipe
 from ..routing.trie import MultiTrie, Trie
 from ..zmtp.events import Cancel, Subscribe
 from .base import Msg, SocketCore
-from .options import Options, coerce
-
-_XPUB_FLAGS = frozenset(
-    int(o)
-    for o in (
-        O.XPUB_VERBOSE,
-        O.XPUB_VERBOSER,
-        O.XPUB_NODROP,
-        O.XPUB_MANUAL,
-        O.XPUB_MANUAL_LAST_VALUE,
-        O.ONLY_FIRST_SUBSCRIBE,
-    )
-)
-
-
-def _flag(option: int, value: Any) -> bool:
-    """An int option that must be >= 0 (libzmq xsetsockopt)."""
-    value = coerce(option, "int", value)
-    if value < 0:
-        raise ZMQError(errno.EINVAL, f"Invalid value {value!r} for option {O(option).name}")
-    return bool(value)
+from .options import Options
 
 
 def _subscription(msg: Any) -> Optional[tuple[bool, bytes]]:
@@ -88,13 +66,10 @@ class _TopicsCount(SocketCore):
 
     _subs: Sized
 
-    def handles_option(self, option: int) -> bool:
-        return option == O.TOPICS_COUNT
-
-    def get_option(self, option: int) -> Any:
+    def xget_option(self, option: int) -> Any:
         if option == O.TOPICS_COUNT:
             return len(self._subs)
-        return super().get_option(option)
+        return super().xget_option(option)
 
 
 # ---------------------------------------------------------------------------
@@ -256,36 +231,35 @@ class XPub(_TopicsCount):
 
     # -- options -----------------------------------------------------------------
 
-    def set_option(self, option: int, value: Any) -> bool:
-        if option in _XPUB_FLAGS:
-            on = _flag(option, value)
-            if option == O.XPUB_VERBOSE:
-                self._verbose_subs = on
-                self._verbose_unsubs = False
-            elif option == O.XPUB_VERBOSER:
-                self._verbose_subs = self._verbose_unsubs = on
-            elif option == O.XPUB_NODROP:
-                self._lossy = not on
-            elif option == O.XPUB_MANUAL:
-                self._manual = on
-            elif option == O.XPUB_MANUAL_LAST_VALUE:
-                self._manual = self._send_last_pipe = on
-            # ONLY_FIRST_SUBSCRIBE: checked, and nothing more (whole messages)
-            return True
-        if option == O.XPUB_WELCOME_MSG:
-            value = coerce(option, "bytes", value)
+    def xset_option(self, option: int, value: Any) -> bool:
+        on = bool(value)
+        if option == O.XPUB_VERBOSE:
+            self._verbose_subs = on
+            self._verbose_unsubs = False
+        elif option == O.XPUB_VERBOSER:
+            self._verbose_subs = self._verbose_unsubs = on
+        elif option == O.XPUB_NODROP:
+            self._lossy = not on
+        elif option == O.XPUB_MANUAL:
+            self._manual = on
+        elif option == O.XPUB_MANUAL_LAST_VALUE:
+            self._manual = self._send_last_pipe = on
+        elif option == O.ONLY_FIRST_SUBSCRIBE:
+            pass  # accepted, and nothing more: messages are handled whole
+        elif option == O.XPUB_WELCOME_MSG:
             self._welcome = value or None
-            return True
-        if (option == O.SUBSCRIBE or option == O.UNSUBSCRIBE) and self._manual:
-            topic = coerce(option, "bytes", value)
+        elif option == O.SUBSCRIBE or option == O.UNSUBSCRIBE:
+            if not self._manual:
+                return False  # libzmq: EINVAL unless XPUB_MANUAL
             pipe = self._last_pipe
             if pipe is not None:
                 if option == O.SUBSCRIBE:
-                    self._subs.add(topic, pipe)
+                    self._subs.add(value, pipe)
                 else:
-                    self._subs.rm(topic, pipe)
-            return True
-        return False
+                    self._subs.rm(value, pipe)
+        else:
+            return False
+        return True
 
 
 class Pub(XPub):
@@ -385,14 +359,12 @@ class XSub(_TopicsCount):
 
     # -- options -----------------------------------------------------------------------
 
-    def set_option(self, option: int, value: Any) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
         if option == O.XSUB_VERBOSE_UNSUBSCRIBE:
-            self._verbose_unsubs = _flag(option, value)
+            self._verbose_unsubs = bool(value)
             return True
-        if option == O.ONLY_FIRST_SUBSCRIBE:
-            _flag(option, value)  # checked, and nothing more (whole messages)
-            return True
-        return False
+        # ONLY_FIRST_SUBSCRIBE: accepted, and nothing more (messages are whole)
+        return option == O.ONLY_FIRST_SUBSCRIBE
 
 
 class Sub(XSub):
@@ -438,11 +410,12 @@ class Sub(XSub):
         self._stash = msg
         return True
 
-    def set_option(self, option: int, value: Any) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
+        # Only these two: the XSUB options are EINVAL on SUB (libzmq sub_t).
         if option == O.SUBSCRIBE:
-            self._subscribe(coerce(option, "bytes", value))
-            return True
-        if option == O.UNSUBSCRIBE:
-            self._unsubscribe(coerce(option, "bytes", value))
-            return True
-        return super().set_option(option, value)
+            self._subscribe(value)
+        elif option == O.UNSUBSCRIBE:
+            self._unsubscribe(value)
+        else:
+            return False
+        return True

@@ -38,7 +38,7 @@ from ..routing.fq import FairQueue
 from ..routing.lb import LoadBalancer
 from ..routing.pipe import Pipe
 from .base import Msg, SocketCore
-from .options import Options, coerce
+from .options import Options
 
 
 class Dealer(SocketCore):
@@ -78,9 +78,9 @@ class Dealer(SocketCore):
     def send(self, msg: Msg) -> bool:  # replaced per instance by the LoadBalancer's
         return self._lb.send(msg)
 
-    def set_option(self, option: int, value: Any) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
         if option == O.PROBE_ROUTER:
-            self._probe_router = bool(coerce(option, "int", value))
+            self._probe_router = bool(value)
             return True
         return False
 
@@ -197,13 +197,13 @@ class Router(SocketCore):
     def has_out(self) -> bool:
         return True
 
-    def set_option(self, option: int, value: Any) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
         if option == O.ROUTER_MANDATORY:
-            self._mandatory = bool(coerce(option, "int", value))
+            self._mandatory = bool(value)
         elif option == O.ROUTER_HANDOVER:
-            self._handover = bool(coerce(option, "int", value))
+            self._handover = bool(value)
         elif option == O.PROBE_ROUTER:
-            self._probe_router = bool(coerce(option, "int", value))
+            self._probe_router = bool(value)
         else:
             return False
         return True
@@ -239,10 +239,6 @@ _REQUEST_ID = struct.Struct("=I")  # libzmq memcpys a uint32_t: host order
 
 def _efsm() -> ZMQError:
     return ZMQError(EFSM, "Operation cannot be accomplished in current state")
-
-
-def _flag(option: int, value: Any) -> bool:
-    return bool(coerce(option, "int", value))
 
 
 class Req(Dealer):
@@ -344,13 +340,13 @@ class Req(Dealer):
 
     # -- options --------------------------------------------------------------------
 
-    def set_option(self, option: int, value: Any) -> bool:
+    def xset_option(self, option: int, value: Any) -> bool:
         if option == O.REQ_RELAXED:
-            self._table = _REQ_RELAXED if _flag(option, value) else _REQ_STRICT
+            self._table = _REQ_RELAXED if value else _REQ_STRICT
         elif option == O.REQ_CORRELATE:
-            self._correlate = _flag(option, value)
+            self._correlate = bool(value)
         else:
-            return super().set_option(option, value)  # PROBE_ROUTER
+            return super().xset_option(option, value)  # PROBE_ROUTER
         return True
 
 

@@ -61,10 +61,7 @@ def test_engine_of_a_vanished_peer_is_freed_without_further_io() -> None:
         for _ in range(8):
             raw.sendall(chunk)
         hub = pull._hub
-        session = _wait(lambda: hub.sessions() and hub.sessions()[0])
-        engine = _wait(lambda: session.engine)
-        engine_ref = weakref.ref(engine)
-        del engine, session
+        engine_ref = weakref.ref(_wait(lambda: hub.sessions() and hub.sessions()[0].engine))
         raw.close()
         _wait_event(monitor, zmq.EVENT_DISCONNECTED)
         gc.collect()  # only matters on PyPy; CPython frees on the last reference
