@@ -51,6 +51,7 @@ Msg = list[Any]  # a whole multipart message: a list of frames
 _NOBLOCK = int(C.NOBLOCK)
 _SNDMORE = int(C.SNDMORE)
 
+
 class SocketBase:
     """One ZeroMQ socket: endpoints, options, whole-message send/recv with
     blocking, frame-by-frame state, monitor. No pyzmq conveniences."""
