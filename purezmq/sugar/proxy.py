@@ -132,6 +132,10 @@ class _Leg:
         self.stalled: Optional[list[Any]] = None
 
 
+def _always() -> bool:
+    return True
+
+
 def _check_socket(name: str, sock: Any) -> Socket:
     if not isinstance(sock, Socket):
         raise TypeError(f"{name} must be a purezmq Socket, not {type(sock).__name__}")
@@ -197,7 +201,10 @@ class _Relay:
         """Move up to _BURST whole messages along one leg."""
         src_recv = leg.src.relay_recv
         dst = leg.dst
-        has_out = dst.relay_has_out
+        # One socket serving both sides (a device with out_type < 0): its own
+        # state decides, e.g. a REP can send only once it has received, so
+        # the message is taken first and a refusal keeps it for later.
+        has_out = dst.relay_has_out if dst is not leg.src else _always
         send = dst.relay_send
         tap = self.tap
         prefix = leg.prefix
