@@ -20,6 +20,7 @@ from ..errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
     ZMTP_MALFORMED_COMMAND_WELCOME,
     AuthenticationFailed,
+    LocalProtocolError,
     MalformedCommand,
     UnexpectedCommand,
 )
@@ -100,7 +101,7 @@ class PlainServer(Mechanism):
 
     def auth_reply(self, ok: bool, status_code: bytes, user_id: bytes) -> None:
         if self._state is not _State.WAIT_ZAP:
-            raise RuntimeError("auth_reply without a pending AuthRequest")
+            raise LocalProtocolError("auth_reply without a pending AuthRequest")
         if ok:
             self.user_id = user_id
             self.send_command(b"WELCOME")
