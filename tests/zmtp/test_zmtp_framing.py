@@ -204,7 +204,7 @@ def test_message_encoding(case: str) -> None:
 
 
 def test_long_form_accepted_for_small_frames() -> None:
-    """libzmq accepts the LONG form for any size (INTEROP.md #10)."""
+    """libzmq accepts the LONG form for any size."""
     conn = traffic_conn()
     data = (
         frame(MORE, b"", long=True)

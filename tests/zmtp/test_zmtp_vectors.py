@@ -122,7 +122,7 @@ def test_greeting_vectors_parse(name: str, feeder: str) -> None:
 
 
 def test_libzmq_incremental_greeting_pieces() -> None:
-    """libzmq sends 10 bytes, then 1, then 53 (INTEROP.md #1)."""
+    """libzmq sends 10 bytes, then 1, then 53."""
     e = libzmq_entry("greeting_incremental")
     pieces = [
         bytes.fromhex(e[k]) for k in ("first_hex", "after_our_signature_hex", "after_our_major_hex")

@@ -112,7 +112,7 @@ class PlainServer(Mechanism):
 
 
 def _parse_hello(data: bytes) -> tuple[bytes, bytes]:
-    """HELLO body: exactly len user len pass (INTEROP.md #11)."""
+    """HELLO body: exactly len user len pass, as libzmq 4.3 checks it."""
     if not data:
         raise MalformedCommand("empty PLAIN HELLO", ZMTP_MALFORMED_COMMAND_HELLO)
     ulen = data[0]
