@@ -193,11 +193,9 @@ class Connection:
         self.phase = phase
         self._accepts_messages = (phase, Input.PEER_MESSAGE_FRAME) in TRANSITIONS
         self._handshaking = (phase, Input.PEER_HANDSHAKE_COMMAND) in TRANSITIONS
-        # Messages go out through the fast path only unwrapped, in a phase that allows them.
-        self._fast_send = (
-            phase,
-            Input.SEND_MESSAGE,
-        ) in TRANSITIONS and not self.mechanism.wraps_traffic
+        # The fast path sends messages as they are: not before TRAFFIC, not for CURVE.
+        sends = (phase, Input.SEND_MESSAGE) in TRANSITIONS
+        self._fast_send = sends and not self.mechanism.wraps_traffic
         self._limit = self._frame_limit()
 
     def _check(self, what: Input) -> Phase:
