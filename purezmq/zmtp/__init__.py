@@ -1,7 +1,7 @@
 """Sans-IO ZMTP 3.1 codec: bytes in, events out (RFC 23, 37, 24)."""
 
-from .connection import LARGE_FRAME, Connection, Phase
-from .errors import ProtocolError
+from .connection import HANDSHAKE_FRAME_MAX, LARGE_FRAME, TRANSITIONS, Connection, Input, Phase
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .events import (
     AuthRequest,
     Cancel,
@@ -17,12 +17,16 @@ from .events import (
 from .mechanisms import Mechanism, NullMechanism, PlainClient, PlainServer
 
 __all__ = [
+    "HANDSHAKE_FRAME_MAX",
     "LARGE_FRAME",
+    "TRANSITIONS",
     "AuthRequest",
     "Cancel",
     "Closed",
     "Connection",
     "Event",
+    "Input",
+    "LocalProtocolError",
     "Mechanism",
     "Message",
     "NullMechanism",
@@ -34,5 +38,6 @@ __all__ = [
     "Pong",
     "ProtocolError",
     "Ready",
+    "RemoteProtocolError",
     "Subscribe",
 ]

@@ -8,36 +8,50 @@ it (`take_output` / `data_to_send`). It never touches a socket, a thread or a
 clock: heartbeat timing, ZAP round-trips and reconnects belong to the layer
 above, which learns what it needs from `Ping`, `AuthRequest` and `Ready`.
 
-Phases: GREETING -> HANDSHAKE -> TRAFFIC, or CLOSED. Each phase passes the
-bytes it did not use to the next one, so a greeting, READY and the first
-messages arriving in one read just work. Our own greeting (all 64 bytes, which
-libzmq accepts) is queued at construction.
+Phases: GREETING -> HANDSHAKE -> TRAFFIC, or CLOSED. What may happen in each
+phase, and which phase it leads to, is one table, `TRANSITIONS`, keyed by
+``(phase, Input)`` (the shape of h11's ``_state.py``). `_advance` is the one
+place that moves ``self.phase``. An input the table does not list is refused:
+`RemoteProtocolError` (with the code a libzmq monitor would show) when the
+peer sent it, `LocalProtocolError` when our caller asked for it. The hot
+paths do not look the table up per frame: each phase change derives from the
+table the few flags they test (`_enter`).
+
+Each phase passes the bytes it did not use to the next one, so a greeting,
+READY and the first messages arriving in one read just work. Our own greeting
+(all 64 bytes, which libzmq accepts) is queued at construction.
 
 Decoding is the hot path: frames are sliced straight out of the chunk handed
 in, a short tail waits in ``_pending``, and a large body arriving across many
 reads is collected as a list of parts and joined once, so nothing is copied
-more than once and no buffer is sized by the peer's length field.
+more than once and no buffer is sized by the peer's length field. A length
+is judged at the header, before any of its body is kept: it must not exceed
+MAXMSGSIZE, `HANDSHAKE_FRAME_MAX` before TRAFFIC, or ``sys.maxsize``.
 
-Encoding coalesces small frames into one bytearray; a body of
-``LARGE_FRAME`` bytes or more is not copied but queued as its own chunk, so
-the I/O layer can hand the list to ``sendmsg``.
+Encoding has one path, `send_messages` (`send_message` is a batch of one).
+It coalesces small frames into one bytearray; a body of ``LARGE_FRAME`` bytes
+or more is not copied but queued as its own chunk, so the I/O layer can hand
+the list to ``sendmsg``.
 
-Subscriptions: the peer's minor version decides the wire form (INTEROP.md #4,
-RFC 37 "Subscriptions"). 3.1 peers get SUBSCRIBE/CANCEL commands, 3.0 peers
-``\\x01topic`` / ``\\x00topic`` messages. On a PUB/XPUB connection both forms
-arrive as `Subscribe`/`Cancel` events.
+Subscriptions: the peer's minor version decides the wire form (RFC 37
+"Subscriptions"). 3.1 peers get SUBSCRIBE/CANCEL commands, 3.0 peers
+``\\x01topic`` / ``\\x00topic`` messages. Only a PUB/XPUB connection turns
+either form into `Subscribe`/`Cancel` events; any other socket type drops the
+commands and keeps such messages as messages.
 """
 
 from __future__ import annotations
 
 import enum
+import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from .errors import (
     ZMTP_INVALID_SEQUENCE,
     ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
     InvalidMetadata,
+    LocalProtocolError,
     MalformedCommand,
     MessageTooLarge,
     ProtocolError,
@@ -52,6 +66,12 @@ from .mechanisms.null import NullMechanism
 from .socktypes import COMPATIBLE, SENDS_IDENTITY, compatible
 
 LARGE_FRAME = 32 * 1024  # bodies at least this big are queued, not copied
+# Before TRAFFIC only handshake commands travel. The largest legal one is a
+# READY/INITIATE carrying metadata (Socket-Type, an Identity of at most 255
+# bytes, a few application properties) or a CURVE INITIATE (a few hundred
+# bytes plus that metadata): kilobytes. A frame header claiming more than this
+# during the greeting or handshake drops the peer before any body is kept.
+HANDSHAKE_FRAME_MAX = 64 * 1024
 _SUB_RECEIVERS = frozenset({"PUB", "XPUB"})
 # libzmq 4.3's PLAIN server writes its ERROR name as the C string "\x05ERROR",
 # a hex escape that swallows the E: the body starts b"\x5eRROR" (no name
@@ -60,7 +80,6 @@ _LIBZMQ_PLAIN_ERROR = b"\x5eRROR"
 
 # Precomputed short headers: _SHORT[flags][size] == bytes((flags, size)).
 _SHORT = [[bytes((f, n)) for n in range(256)] for f in (0, MORE)]
-_LONG_HDR = [bytes((LONG,)), bytes((LONG | MORE,))]
 
 
 class Phase(enum.Enum):
@@ -68,6 +87,61 @@ class Phase(enum.Enum):
     HANDSHAKE = 1
     TRAFFIC = 2
     CLOSED = 3
+
+
+class Input(enum.Enum):
+    """What can happen to a connection: the peer's doing, then our caller's."""
+
+    PEER_GREETING = "the peer's greeting"
+    PEER_HANDSHAKE_COMMAND = "a handshake command"
+    PEER_READY = "the end of the handshake"  # mechanism done, metadata accepted
+    PEER_MESSAGE_FRAME = "a message frame"
+    PEER_TRAFFIC_COMMAND = "a traffic command"  # PING, PONG, SUBSCRIBE, CANCEL, unknown
+    PEER_ERROR = "an ERROR command"
+    PEER_EOF = "the end of the stream"
+    PEER_VIOLATION = "a protocol violation"
+    SEND_HANDSHAKE_COMMAND = "send a handshake command"
+    SEND_MESSAGE = "send a message"
+    SEND_TRAFFIC_COMMAND = "send a traffic command"
+    SEND_ERROR = "send ERROR"
+    AUTH_ACCEPT = "accept the peer's credentials"
+    AUTH_REFUSE = "refuse the peer's credentials"
+
+
+_G, _H, _T, _X = Phase.GREETING, Phase.HANDSHAKE, Phase.TRAFFIC, Phase.CLOSED
+
+# (phase, input) -> next phase. Nothing else is allowed. CLOSED accepts no
+# input at all: receive_data discards what a closed connection is fed.
+TRANSITIONS: dict[tuple[Phase, Input], Phase] = {
+    (_G, Input.PEER_GREETING): _H,
+    (_H, Input.PEER_HANDSHAKE_COMMAND): _H,
+    (_H, Input.PEER_READY): _T,
+    (_H, Input.SEND_HANDSHAKE_COMMAND): _H,
+    (_H, Input.SEND_ERROR): _H,
+    (_H, Input.AUTH_ACCEPT): _H,
+    (_H, Input.AUTH_REFUSE): _X,
+    (_T, Input.PEER_MESSAGE_FRAME): _T,
+    (_T, Input.PEER_TRAFFIC_COMMAND): _T,
+    (_T, Input.PEER_ERROR): _X,
+    (_T, Input.SEND_MESSAGE): _T,
+    (_T, Input.SEND_TRAFFIC_COMMAND): _T,
+    (_T, Input.SEND_ERROR): _T,
+}
+for _phase in (_G, _H, _T):
+    TRANSITIONS[(_phase, Input.PEER_EOF)] = _X
+    TRANSITIONS[(_phase, Input.PEER_VIOLATION)] = _X
+del _phase
+
+_LOCAL_INPUTS = frozenset(
+    {
+        Input.SEND_HANDSHAKE_COMMAND,
+        Input.SEND_MESSAGE,
+        Input.SEND_TRAFFIC_COMMAND,
+        Input.SEND_ERROR,
+        Input.AUTH_ACCEPT,
+        Input.AUTH_REFUSE,
+    }
+)
 
 
 class Connection:
@@ -87,10 +161,9 @@ class Connection:
         self.mechanism = mechanism if mechanism is not None else NullMechanism()
         self.socket_type = socket_type
         self.identity = identity
-        self.maxmsgsize = maxmsgsize
+        self._maxmsgsize = maxmsgsize
         self._extra_properties = list(properties)
         self._check_socket_type = check_socket_type
-        self.phase = Phase.GREETING
         self.peer_version: tuple[int, int] = (0, 0)
         self.peer_socket_type = ""
         self.peer_identity = b""
@@ -109,6 +182,66 @@ class Connection:
         self._big_parts: list[bytes] = []  # pieces of a large body in flight
         self._big_need = 0  # bytes of that body still to come
         self._big_flags = 0
+        self._enter(Phase.GREETING)
+
+    # ------------------------------------------------------------------
+    # Phases
+    # ------------------------------------------------------------------
+
+    def _enter(self, phase: Phase) -> None:
+        """Move to ``phase`` and derive the flags the hot paths test."""
+        self.phase = phase
+        self._accepts_messages = (phase, Input.PEER_MESSAGE_FRAME) in TRANSITIONS
+        self._handshaking = (phase, Input.PEER_HANDSHAKE_COMMAND) in TRANSITIONS
+        # The fast path sends messages as they are: not before TRAFFIC, not for CURVE.
+        sends = (phase, Input.SEND_MESSAGE) in TRANSITIONS
+        self._fast_send = sends and not self.mechanism.wraps_traffic
+        self._limit = self._frame_limit()
+
+    def _check(self, what: Input) -> Phase:
+        """The phase ``what`` leads to; raises if the current phase refuses it."""
+        nxt = TRANSITIONS.get((self.phase, what))
+        if nxt is None:
+            self._refuse(what)
+        return nxt
+
+    def _advance(self, what: Input) -> None:
+        nxt = self._check(what)
+        if nxt is not self.phase:
+            self._enter(nxt)
+
+    def _refuse(self, what: Input) -> NoReturn:
+        where = self.phase.name
+        if what in _LOCAL_INPUTS:
+            raise LocalProtocolError(f"cannot {what.value} in phase {where}")
+        # The peer's input out of place (a message frame before READY): libzmq
+        # reports UNEXPECTED_COMMAND for whatever the handshake did not expect.
+        raise UnexpectedCommand(f"{what.value} is not allowed in phase {where}")
+
+    @property
+    def maxmsgsize(self) -> int:
+        return self._maxmsgsize
+
+    @maxmsgsize.setter
+    def maxmsgsize(self, value: int) -> None:
+        self._maxmsgsize = value
+        self._limit = self._frame_limit()
+
+    def _frame_limit(self) -> int:
+        """The largest frame body a header may announce in this phase."""
+        maxsize = self._maxmsgsize
+        if self._accepts_messages:
+            return maxsize if 0 <= maxsize < sys.maxsize else sys.maxsize
+        return maxsize if 0 <= maxsize < HANDSHAKE_FRAME_MAX else HANDSHAKE_FRAME_MAX
+
+    def _too_large(self, size: int) -> MessageTooLarge:
+        if self._limit == self._maxmsgsize:
+            why = f"MAXMSGSIZE is {self._maxmsgsize}"
+        elif not self._accepts_messages:
+            why = f"at most {HANDSHAKE_FRAME_MAX} bytes are accepted before TRAFFIC"
+        else:
+            why = "more than this platform can address"
+        return MessageTooLarge(f"peer announced a {size}-byte frame; {why}")
 
     # ------------------------------------------------------------------
     # Output
@@ -148,62 +281,47 @@ class Connection:
             self._chunks.append(body)
             self._out = bytearray()
 
-    def send_command(self, name: bytes, data: bytes = b"") -> None:
+    def _send_handshake_command(self, name: bytes, data: bytes = b"") -> None:
+        """The mechanism's way out (HELLO, WELCOME, INITIATE, READY, ERROR)."""
+        self._check(Input.SEND_HANDSHAKE_COMMAND)
+        self._out += encode_command(name, data)
+
+    def _write_command(self, name: bytes, data: bytes) -> None:
         if self.mechanism.wraps_traffic and self.phase is Phase.TRAFFIC:
             cmd = bytes((len(name),)) + name + data
             self._write_frame(COMMAND, self.mechanism.wrap(COMMAND, cmd))
             return
         self._out += encode_command(name, data)
 
+    def send_command(self, name: bytes, data: bytes = b"") -> None:
+        """Queue a traffic command (PING, PONG, SUBSCRIBE, ... or any other name)."""
+        self._check(Input.SEND_TRAFFIC_COMMAND)
+        self._write_command(name, data)
+
     def send_message(self, frames: Sequence[Any]) -> None:
         """Queue one multipart message (a sequence of bytes-like frames)."""
-        if self.phase is not Phase.TRAFFIC:
-            raise ProtocolError("cannot send messages before the handshake completes")
-        if self.mechanism.wraps_traffic:
-            self._send_wrapped(frames)
-            return
-        last = len(frames) - 1
-        if last == 0:
-            body = frames[0]
-            size = len(body)
-            if size < 256:
-                out = self._out
-                out += _SHORT[0][size]
-                out += body
-                return
-            self._write_frame(0, body)
-            return
-        out = self._out
-        for i, body in enumerate(frames):
-            size = len(body)
-            if size < 256:
-                out += _SHORT[1 if i < last else 0][size]
-                out += body
-            else:
-                self._write_frame(MORE if i < last else 0, body)
-                out = self._out
+        self.send_messages((frames,))
 
     def send_messages(self, messages: Iterable[Any]) -> None:
-        """Queue many messages; one call per batch on the I/O thread's hot path.
+        """Queue many messages; the one encoding path, hot on the I/O thread.
 
-        Items are messages (lists of frames) or Subscribe/Cancel events, as a
-        socket's pipe carries them."""
-        if self.phase is not Phase.TRAFFIC or self.mechanism.wraps_traffic:
-            for frames in messages:
-                if isinstance(frames, Event):
-                    self.send(frames)
-                else:
-                    self.send_message(frames)
-            return
+        Items are messages (sequences of frames) or Subscribe/Cancel events,
+        as a socket's pipe carries them."""
+        if not self._fast_send:
+            self._check(Input.SEND_MESSAGE)  # raises before TRAFFIC and after CLOSED
+            self._send_wrapped(messages)  # pragma: no cover - CURVE
+            return  # pragma: no cover - CURVE
         short0 = _SHORT[0]
         short1 = _SHORT[1]
+        out = self._out
         for frames in messages:
-            out = self._out
             t = type(frames)
-            if t is not list and t is not Message:
+            if t is not list and t is not Message and isinstance(frames, Event):
                 self.send(frames)  # a subscription, in the peer's dialect
+                out = self._out
                 continue
-            if len(frames) == 1:
+            last = len(frames) - 1
+            if last == 0:
                 body = frames[0]
                 size = len(body)
                 if size < 256:
@@ -211,8 +329,8 @@ class Connection:
                     out += body
                 else:
                     self._write_frame(0, body)
+                    out = self._out
                 continue
-            last = len(frames) - 1
             for i, body in enumerate(frames):
                 size = len(body)
                 if size < 256:
@@ -222,16 +340,20 @@ class Connection:
                     self._write_frame(MORE if i < last else 0, body)
                     out = self._out
 
-    def _send_wrapped(self, frames: Sequence[Any]) -> None:  # pragma: no cover - CURVE
-        last = len(frames) - 1
-        for i, body in enumerate(frames):
-            flags = MORE if i < last else 0
-            self._write_frame(COMMAND, self.mechanism.wrap(flags, bytes(body)))
+    def _send_wrapped(self, messages: Iterable[Any]) -> None:  # pragma: no cover - CURVE
+        for frames in messages:
+            if isinstance(frames, Event):
+                self.send(frames)
+                continue
+            last = len(frames) - 1
+            for i, body in enumerate(frames):
+                flags = MORE if i < last else 0
+                self._write_frame(COMMAND, self.mechanism.wrap(flags, bytes(body)))
 
     def send(self, event: Event | Message) -> None:
         """Queue an event: Message, Subscribe, Cancel, Ping or Pong."""
         if isinstance(event, Message):
-            self.send_message(event)
+            self.send_messages((event,))
         elif isinstance(event, Subscribe):
             self.send_subscribe(event.topic)
         elif isinstance(event, Cancel):
@@ -245,13 +367,13 @@ class Connection:
 
     def send_subscribe(self, topic: bytes) -> None:
         if self._legacy_subscriptions:
-            self.send_message((b"\x01" + topic,))
+            self.send_messages(((b"\x01" + topic,),))
         else:
             self.send_command(b"SUBSCRIBE", topic)
 
     def send_cancel(self, topic: bytes) -> None:
         if self._legacy_subscriptions:
-            self.send_message((b"\x00" + topic,))
+            self.send_messages(((b"\x00" + topic,),))
         else:
             self.send_command(b"CANCEL", topic)
 
@@ -262,15 +384,17 @@ class Connection:
         self.send_command(b"PING", U16.pack(ttl) + context[:16])
 
     def send_error(self, reason: str) -> None:
-        self.send_command(b"ERROR", error_body(reason))
+        self._check(Input.SEND_ERROR)
+        self._write_command(b"ERROR", error_body(reason))
 
     def auth_reply(
         self, ok: bool, status_code: bytes = b"200", user_id: bytes = b""
     ) -> list[Event]:
         """Answer an AuthRequest. A refusal queues ERROR and closes the connection."""
+        what = Input.AUTH_ACCEPT if ok else Input.AUTH_REFUSE
+        self._check(what)
         self.mechanism.auth_reply(ok, status_code, user_id)
-        if not ok:
-            self.phase = Phase.CLOSED
+        self._advance(what)
         return []
 
     # ------------------------------------------------------------------
@@ -280,23 +404,22 @@ class Connection:
     def receive_data(self, data: Any) -> list[Any]:
         """Feed bytes read from the peer; b"" means EOF.
 
-        Returns events (Message, Ready, Subscribe, ...). Raises ProtocolError
-        (after queuing an ERROR where the spec asks for one); the caller then
-        sends what is queued and closes.
+        Returns events (Message, Ready, Subscribe, ...). Raises
+        RemoteProtocolError (after queuing an ERROR where the spec asks for
+        one) and the connection is CLOSED; the caller then sends what is
+        queued and closes. A CLOSED connection discards what it is fed.
         """
         if type(data) is not bytes:
             data = bytes(data)
-        if not data:
-            if self.phase is Phase.CLOSED:
-                return []
-            self.phase = Phase.CLOSED
-            return [Closed()]
-        events: list[Any] = []
         phase = self.phase
         if phase is Phase.CLOSED:
-            return events
+            return []
+        if not data:
+            self._advance(Input.PEER_EOF)
+            return [Closed()]
+        events: list[Any] = []
         try:
-            if phase is Phase.TRAFFIC:
+            if self._accepts_messages:
                 self._decode(data, events)
                 return events
             if phase is Phase.GREETING:
@@ -310,19 +433,28 @@ class Connection:
         except ProtocolError as exc:
             # What decoded cleanly before the bad frame still counts.
             exc.events = events
-            self.phase = Phase.CLOSED
+            if self.phase is not Phase.CLOSED:
+                self._advance(Input.PEER_VIOLATION)
             raise
         return events
 
     def _on_greeting(self) -> None:
         self.peer_version = self._greeting.version
         self._legacy_subscriptions = self.peer_version < (3, 1)
-        self.phase = Phase.HANDSHAKE
+        self._advance(Input.PEER_GREETING)
         props = [("Socket-Type", self.socket_type.encode())]
         if self.socket_type in SENDS_IDENTITY:
             props.append(("Identity", self.identity))
         props.extend(self._extra_properties)
-        self.mechanism.start(self.send_command, props)
+        self.mechanism.start(self._send_handshake_command, props)
+
+    def buffered(self) -> int:
+        """Bytes of the peer's input held here (partial frames and messages).
+
+        Never more than the peer actually sent: nothing is sized by a length
+        field."""
+        held = len(self._pending) + sum(len(p) for p in self._big_parts)
+        return held + sum(len(f) for f in self._frames)
 
     def _decode(self, data: bytes, events: list[Any]) -> None:
         """Split frames out of ``_pending + data``; the hot path."""
@@ -336,9 +468,8 @@ class Connection:
         pos = 0
         end = len(data)
         frames = self._frames
-        maxsize = self.maxmsgsize
-        limit = maxsize if maxsize >= 0 else 1 << 64  # one comparison per frame
-        traffic = self.phase is Phase.TRAFFIC
+        limit = self._limit  # one comparison per frame
+        traffic = self._accepts_messages
         # PUB/XPUB turn \x01/\x00 messages into events; everyone else emits
         # messages directly, without a call per message.
         emit = events.append if not self._sub_receiver else None
@@ -356,7 +487,7 @@ class Connection:
                 size = data[pos + 1]
                 start = pos + 2
             if size > limit:
-                raise MessageTooLarge(f"peer sent a {size}-byte frame; MAXMSGSIZE is {maxsize}")
+                raise self._too_large(size)
             stop = start + size
             if stop > end:
                 if size >= LARGE_FRAME:
@@ -370,12 +501,13 @@ class Connection:
             if flags & COMMAND:
                 self._frames = frames
                 self._on_command(flags, body, events)
-                traffic = self.phase is Phase.TRAFFIC
                 if self.phase is Phase.CLOSED:
                     return
+                traffic = self._accepts_messages
+                limit = self._limit
                 frames = self._frames
             elif not traffic:
-                raise UnexpectedCommand("message frame before the handshake completed")
+                self._advance(Input.PEER_MESSAGE_FRAME)  # refused: raises
             elif flags & MORE:
                 frames.append(body)
             else:
@@ -411,8 +543,8 @@ class Connection:
         flags = self._big_flags
         if flags & COMMAND:
             self._on_command(flags, body, events)
-        elif self.phase is not Phase.TRAFFIC:
-            raise UnexpectedCommand("message frame before the handshake completed")
+        elif not self._accepts_messages:
+            self._advance(Input.PEER_MESSAGE_FRAME)  # refused: raises
         else:
             frames = self._frames
             frames.append(body)
@@ -430,17 +562,25 @@ class Connection:
     def _on_command(self, flags: int, body: bytes, events: list[Any]) -> None:
         if flags & MORE:
             raise MalformedCommand("command frame with the MORE flag", ZMTP_INVALID_SEQUENCE)
-        if self.phase is Phase.HANDSHAKE:
-            if body[:5] == _LIBZMQ_PLAIN_ERROR:
-                name, data = b"ERROR", body[5:]
-            else:
-                name, data = split_command(body)
-            request = self.mechanism.handle(name, data)
-            if request is not None:
-                events.append(request)
-            elif self.mechanism.done:
-                self._on_handshake_done(events)
-            return
+        if self._handshaking:
+            self._on_handshake_command(body, events)
+        else:
+            self._advance(Input.PEER_TRAFFIC_COMMAND)
+            self._on_traffic_command(body, events)
+
+    def _on_handshake_command(self, body: bytes, events: list[Any]) -> None:
+        if body[:5] == _LIBZMQ_PLAIN_ERROR:
+            name, data = b"ERROR", body[5:]
+        else:
+            name, data = split_command(body)
+        request = self.mechanism.handle(name, data)
+        if request is not None:
+            events.append(request)
+        elif self.mechanism.done:
+            self._on_handshake_done(events)
+
+    def _on_traffic_command(self, body: bytes, events: list[Any]) -> None:
+        """PING, PONG, SUBSCRIBE, CANCEL and ERROR; RFC 37: others are ignored."""
         if self.mechanism.wraps_traffic:  # pragma: no cover - CURVE
             flags, body = self.mechanism.unwrap(body)
             if not flags & COMMAND:
@@ -455,19 +595,22 @@ class Connection:
                 raise MalformedCommand("PING without a TTL", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
             (ttl,) = U16.unpack_from(data, 0)
             context = data[2:18]
-            self.send_command(b"PONG", context)
+            self._write_command(b"PONG", context)
             events.append(Ping(ttl, context))
         elif name == b"PONG":
             events.append(Pong(data))
         elif name == b"SUBSCRIBE":
-            events.append(Subscribe(data))
+            # Only a publisher has subscribers; anyone else drops the command
+            # (libzmq 4.3.5 would hand its raw body to the application).
+            if self._sub_receiver:
+                events.append(Subscribe(data))
         elif name == b"CANCEL":
-            events.append(Cancel(data))
+            if self._sub_receiver:
+                events.append(Cancel(data))
         elif name == b"ERROR":
             reason = parse_error_reason(data)
-            self.phase = Phase.CLOSED
+            self._advance(Input.PEER_ERROR)
             events.append(PeerError(reason))
-        # RFC 37: unknown commands are ignored.
 
     def _on_handshake_done(self, events: list[Any]) -> None:
         props = self.mechanism.peer_properties
@@ -483,11 +626,10 @@ class Connection:
         self.peer_socket_type = peer_type
         self.peer_identity = identity
         self.peer_properties = props
-        self.phase = Phase.TRAFFIC
+        self._advance(Input.PEER_READY)
         events.append(Ready(peer_type, identity, props, self.peer_version))
 
-    def _fail_metadata(self, reason: str) -> None:
+    def _fail_metadata(self, reason: str) -> NoReturn:
         # RFC 23: an invalid socket type gets an ERROR command, then close.
         self.send_error(reason[:255])
-        self.phase = Phase.CLOSED
         raise InvalidMetadata(reason)

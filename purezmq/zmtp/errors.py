@@ -1,9 +1,11 @@
 """Errors raised by the sans-IO codec.
 
-Every malformed input ends in a `ProtocolError` carrying the libzmq
-``PROTOCOL_ERROR_ZMTP_*`` code that a monitor would report
-(``EVENT_HANDSHAKE_FAILED_PROTOCOL``). The codec never lets an IndexError,
-struct.error or UnicodeDecodeError escape for bad peer input.
+Two kinds, as in h11: `RemoteProtocolError` when the peer breaks ZMTP (every
+malformed input ends in one, carrying the libzmq ``PROTOCOL_ERROR_ZMTP_*`` code
+that a monitor would report with ``EVENT_HANDSHAKE_FAILED_PROTOCOL``), and
+`LocalProtocolError` when our own caller asks for something the current phase
+does not allow. Both derive from `ProtocolError`. The codec never lets an
+IndexError, struct.error or UnicodeDecodeError escape for bad peer input.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ ZMTP_MECHANISM_MISMATCH = 0x11000002
 
 
 class ProtocolError(Exception):
-    """The peer broke ZMTP; the connection must be closed.
+    """The common base of the codec's errors (the I/O layer catches this one).
 
     ``code`` is the ``PROTOCOL_ERROR_ZMTP_*`` value; ``auth`` is True when the
     handshake failed on credentials (reported as EVENT_HANDSHAKE_FAILED_AUTH).
@@ -41,40 +43,54 @@ class ProtocolError(Exception):
         self.events: list[object] = []
 
 
-class GreetingError(ProtocolError):
+class LocalProtocolError(ProtocolError):
+    """Our caller misused the codec (e.g. sent a message before TRAFFIC).
+
+    The connection is left as it was: the peer did nothing wrong."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke ZMTP; the connection is CLOSED and must be dropped."""
+
+
+class GreetingError(RemoteProtocolError):
     """The 64-byte greeting is not a ZMTP 3.x greeting we can speak."""
 
 
-class MechanismMismatch(ProtocolError):
+class MechanismMismatch(RemoteProtocolError):
     """The peer asked for another security mechanism."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, ZMTP_MECHANISM_MISMATCH)
 
 
-class MalformedCommand(ProtocolError):
+class MalformedCommand(RemoteProtocolError):
     """A command frame or its body does not parse."""
 
 
-class InvalidMetadata(ProtocolError):
+class InvalidMetadata(RemoteProtocolError):
     """READY/INITIATE metadata is malformed or names an incompatible socket type."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, ZMTP_INVALID_METADATA)
 
 
-class UnexpectedCommand(ProtocolError):
-    """A command arrived that the current phase does not allow."""
+class UnexpectedCommand(RemoteProtocolError):
+    """A command (or a message frame) arrived that the current phase does not allow."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, ZMTP_UNEXPECTED_COMMAND)
 
 
-class MessageTooLarge(ProtocolError):
-    """A frame header announced more than MAXMSGSIZE bytes."""
+class MessageTooLarge(RemoteProtocolError):
+    """A frame header announced more than the connection accepts: MAXMSGSIZE,
+    the handshake bound, or more than this platform can address.
+
+    libzmq has no ZMTP code for this (its decoder fails with EMSGSIZE and the
+    monitor sees only DISCONNECTED), so the code is ZMTP_UNSPECIFIED."""
 
 
-class AuthenticationFailed(ProtocolError):
+class AuthenticationFailed(RemoteProtocolError):
     """The peer refused our credentials, or we refused theirs."""
 
     def __init__(self, message: str) -> None:

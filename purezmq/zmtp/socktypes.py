@@ -25,7 +25,7 @@ COMPATIBLE: dict[str, frozenset[str]] = {
     "CHANNEL": frozenset({"CHANNEL"}),
 }
 
-# libzmq sends the Identity property only from these (INTEROP.md #6).
+# libzmq 4.3 sends the Identity property only from these types.
 SENDS_IDENTITY = frozenset({"REQ", "DEALER", "ROUTER"})
 
 

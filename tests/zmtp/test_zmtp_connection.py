@@ -45,6 +45,7 @@ from purezmq.zmtp.errors import (
     ZMTP_UNSPECIFIED,
     AuthenticationFailed,
     InvalidMetadata,
+    LocalProtocolError,
     MalformedCommand,
     UnexpectedCommand,
 )
@@ -276,8 +277,9 @@ def test_message_before_handshake() -> None:
 
 
 def test_large_message_before_handshake() -> None:
+    # Above LARGE_FRAME (collected across reads) but within HANDSHAKE_FRAME_MAX.
     conn = Connection()
-    data = greeting() + message([b"e" * 70000])
+    data = greeting() + message([b"e" * 40000])
     with pytest.raises(UnexpectedCommand):
         conn.receive_data(data[:1000])
         conn.receive_data(data[1000:])
@@ -335,8 +337,13 @@ def test_plain_failure(status: bytes) -> None:
 
 def test_auth_reply_without_request() -> None:
     server = Connection(PlainServer(), socket_type="ROUTER")
-    with pytest.raises(RuntimeError):
-        server.auth_reply(True)
+    with pytest.raises(LocalProtocolError):
+        server.auth_reply(True)  # still in GREETING: refused by the phase table
+    server.receive_data(greeting(b"PLAIN"))
+    assert server.phase is Phase.HANDSHAKE
+    with pytest.raises(LocalProtocolError):
+        server.auth_reply(True)  # no HELLO yet: refused by the mechanism
+    assert server.phase is Phase.HANDSHAKE
 
 
 @pytest.mark.parametrize(

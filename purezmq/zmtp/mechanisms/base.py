@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from ..errors import LocalProtocolError
 from ..events import AuthRequest
 from ..framing import encode_metadata
 
@@ -45,7 +46,7 @@ class Mechanism:
 
     def auth_reply(self, ok: bool, status_code: bytes, user_id: bytes) -> None:
         """The verdict on an AuthRequest (server side only)."""
-        raise NotImplementedError
+        raise LocalProtocolError(f"{self.name.decode()} has no AuthRequest to answer")
 
     def send_command(self, name: bytes, data: bytes = b"") -> None:
         assert self._send is not None

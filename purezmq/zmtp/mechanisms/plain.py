@@ -20,6 +20,7 @@ from ..errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
     ZMTP_MALFORMED_COMMAND_WELCOME,
     AuthenticationFailed,
+    LocalProtocolError,
     MalformedCommand,
     UnexpectedCommand,
 )
@@ -100,7 +101,7 @@ class PlainServer(Mechanism):
 
     def auth_reply(self, ok: bool, status_code: bytes, user_id: bytes) -> None:
         if self._state is not _State.WAIT_ZAP:
-            raise RuntimeError("auth_reply without a pending AuthRequest")
+            raise LocalProtocolError("auth_reply without a pending AuthRequest")
         if ok:
             self.user_id = user_id
             self.send_command(b"WELCOME")
@@ -111,7 +112,7 @@ class PlainServer(Mechanism):
 
 
 def _parse_hello(data: bytes) -> tuple[bytes, bytes]:
-    """HELLO body: exactly len user len pass (INTEROP.md #11)."""
+    """HELLO body: exactly len user len pass, as libzmq 4.3 checks it."""
     if not data:
         raise MalformedCommand("empty PLAIN HELLO", ZMTP_MALFORMED_COMMAND_HELLO)
     ulen = data[0]
