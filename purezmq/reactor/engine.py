@@ -11,7 +11,9 @@ the peer through TCP).
 Writes: the session queues messages into the Connection and calls `flush`,
 which sends at once and registers for writability only if the kernel did not
 take everything. Chunks go out with one ``sendmsg`` (no joining, so large
-bodies are never copied).
+bodies are never copied). A chunk that is a tracked frame (send with
+``track=True``) is released to its MessageTracker once the kernel has taken
+all of it, or when the engine closes with it unsent.
 
 Timers: HANDSHAKE_IVL until READY; with HEARTBEAT_IVL a PING every interval
 and a close after HEARTBEAT_TIMEOUT of silence; a peer's PING TTL likewise.
@@ -28,6 +30,7 @@ import time
 from typing import Any, Optional
 
 from .. import constants as C
+from ..routing import pipe as _pipe
 from ..zmtp.connection import Connection, Phase
 from ..zmtp.errors import ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
@@ -93,6 +96,9 @@ class StreamEngine:
             self.sock.close()
         except OSError:
             pass
+        if _pipe.tracked_live:
+            for chunk in self._wq:
+                _pipe.release_chunk(chunk)  # never sent: dropped
 
     force_close = close
 
@@ -262,6 +268,8 @@ class StreamEngine:
                 if sent >= n:
                     sent -= n
                     del wq[0]
+                    if type(first) is not bytearray and _pipe.tracked_live:
+                        _pipe.release_chunk(first)
                 else:
                     wq[0] = memoryview(first)[sent:]
                     sent = 0
