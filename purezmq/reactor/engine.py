@@ -31,6 +31,7 @@ from typing import Any, Optional
 
 from .. import constants as C
 from ..routing import pipe as _pipe
+from ..routing.pipe import TrackedBuffer
 from ..zmtp.connection import Connection, Phase
 from ..zmtp.errors import ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
@@ -68,6 +69,8 @@ class StreamEngine:
         self._recv_size = _RECV_SIZE  # grows to _RECV_SIZE_BULK while streaming
         self._big_reads = 0  # consecutive reads of _RECV_SIZE or more
         self._wq: list[Any] = []  # chunks waiting for the kernel
+        # (rest of a partly sent tracked frame, that frame): see _chunk_done
+        self._partial: Optional[tuple[memoryview, TrackedBuffer]] = None
         self._handshake_timer: Optional[Timer] = None
         self._heartbeat_timer: Optional[Timer] = None
         self._timeout_timer: Optional[Timer] = None
@@ -98,7 +101,7 @@ class StreamEngine:
             pass
         if _pipe.tracked_live:
             for chunk in self._wq:
-                _pipe.release_chunk(chunk)  # never sent: dropped
+                self._chunk_done(chunk)  # never sent: dropped
 
     force_close = close
 
@@ -269,11 +272,26 @@ class StreamEngine:
                     sent -= n
                     del wq[0]
                     if type(first) is not bytearray and _pipe.tracked_live:
-                        _pipe.release_chunk(first)
+                        self._chunk_done(first)
                 else:
-                    wq[0] = memoryview(first)[sent:]
+                    rest = memoryview(first)[sent:]
+                    if type(first) is TrackedBuffer:
+                        self._partial = (rest, first)
+                    elif self._partial is not None and first is self._partial[0]:
+                        self._partial = (rest, self._partial[1])
+                    wq[0] = rest
                     sent = 0
         self._update_interest()
+
+    def _chunk_done(self, chunk: Any) -> None:
+        """A chunk left the write queue: a tracked frame (or the rest of one
+        that went out in parts) is released to its MessageTracker."""
+        if type(chunk) is TrackedBuffer:
+            chunk.track.release()
+        elif self._partial is not None and chunk is self._partial[0]:
+            frame = self._partial[1]
+            self._partial = None
+            frame.track.release()
 
     def on_writable(self) -> None:
         with self.lock:

@@ -45,10 +45,10 @@ whose `Track` counts the places that still hold it, without relying on the
 garbage collector. Every pipe write takes a hold; it is given back when the
 reader takes the message (a socket: inproc delivery), when the codec copies it
 (a session's `read_batch`: bodies under LARGE_FRAME), when the engine has
-handed it to the kernel (larger bodies: `release_chunk`), or when the message
-is dropped (conflate, a closed pipe's abandoned queue). The checks run only
-while `tracked_live` is non-zero, so untracked traffic pays one test of a
-global per pipe call.
+handed it to the kernel (larger bodies, which the codec queues whole), or when
+the message is dropped (conflate, a closed pipe's abandoned queue). The checks
+run only while `tracked_live` is non-zero, so untracked traffic pays one test
+of a global per pipe call.
 """
 
 from __future__ import annotations
@@ -145,15 +145,6 @@ def _release_to_wire(msg: Any) -> None:
         for frame in msg:
             if type(frame) is TrackedBuffer and len(frame) < LARGE_FRAME:
                 frame.track.release()
-
-
-def release_chunk(chunk: Any) -> None:
-    """The engine is finished with an output chunk (sent, or connection closed)."""
-    t = type(chunk)
-    if t is TrackedBuffer:
-        chunk.track.release()
-    elif t is memoryview and type(chunk.obj) is TrackedBuffer:
-        chunk.obj.track.release()
 
 
 def _abandon(q: _Queue) -> None:

@@ -90,6 +90,32 @@ def test_tcp_done_once_sent(lib: Any, lctx: Any, size: int) -> None:
     pull.close()
 
 
+def test_tcp_not_done_while_part_of_it_waits_for_the_kernel(lib: Any, lctx: Any) -> None:
+    pull = make_socket(lctx, lib.PULL)
+    push = make_socket(lctx, lib.PUSH)
+    pull.setsockopt(lib.RCVHWM, 1)
+    for s in (pull, push):  # small kernel buffers: 2 MB cannot wait in them
+        s.setsockopt(lib.SNDBUF, 65536)
+        s.setsockopt(lib.RCVBUF, 65536)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    push.connect(f"tcp://127.0.0.1:{port}")
+    body = BIG * 20
+    # The first message fills PULL's queue and the second stalls its reader,
+    # so the tracked third one sits partly sent behind the kernel's buffers.
+    push.send(b"first")
+    push.send(body)
+    tracker = push.send(body[::-1], copy=False, track=True)
+    with pytest.raises(lib.NotDone):
+        tracker.wait(0.2)
+    assert pull.recv() == b"first"
+    assert pull.recv() == body
+    assert pull.recv() == body[::-1]
+    tracker.wait(WAIT)
+    assert tracker.done
+    push.close()
+    pull.close()
+
+
 def test_fan_out_done_when_every_subscriber_took_it(lib: Any, lctx: Any) -> None:
     pub = make_socket(lctx, lib.PUB)
     pub.bind("inproc://tracker-fanout")
