@@ -11,7 +11,9 @@ the peer through TCP).
 Writes: the session queues messages into the Connection and calls `flush`,
 which sends at once and registers for writability only if the kernel did not
 take everything. Chunks go out with one ``sendmsg`` (no joining, so large
-bodies are never copied).
+bodies are never copied). A chunk that is a tracked frame (send with
+``track=True``) is released to its MessageTracker once the kernel has taken
+all of it, or when the engine closes with it unsent.
 
 Timers: HANDSHAKE_IVL until READY; with HEARTBEAT_IVL a PING every interval
 and a close after HEARTBEAT_TIMEOUT of silence; a peer's PING TTL likewise.
@@ -34,6 +36,8 @@ import time
 from typing import Any, Optional
 
 from .. import constants as C
+from ..routing import pipe as _pipe
+from ..routing.pipe import TrackedBuffer
 from ..zmtp.connection import Connection, Phase
 from ..zmtp.errors import ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
@@ -77,6 +81,8 @@ class StreamEngine:
         self._recv_size = _RECV_SIZE  # grows to _RECV_SIZE_BULK while streaming
         self._big_reads = 0  # consecutive reads of _RECV_SIZE or more
         self._wq: list[Any] = []  # chunks waiting for the kernel
+        # (rest of a partly sent tracked frame, that frame): see _chunk_done
+        self._partial: Optional[tuple[memoryview, TrackedBuffer]] = None
         self._handshake_timer: Optional[Timer] = None
         self._heartbeat_timer: Optional[Timer] = None
         self._timeout_timer: Optional[Timer] = None
@@ -105,6 +111,9 @@ class StreamEngine:
             self.sock.close()
         except OSError:
             pass
+        if _pipe.tracked_live:
+            for chunk in self._wq:
+                self._chunk_done(chunk)  # never sent: dropped
 
     force_close = close
 
@@ -294,10 +303,27 @@ class StreamEngine:
                 if sent >= n:
                     sent -= n
                     del wq[0]
+                    if type(first) is not bytearray and _pipe.tracked_live:
+                        self._chunk_done(first)
                 else:
-                    wq[0] = memoryview(first)[sent:]
+                    rest = memoryview(first)[sent:]
+                    if type(first) is TrackedBuffer:
+                        self._partial = (rest, first)
+                    elif self._partial is not None and first is self._partial[0]:
+                        self._partial = (rest, self._partial[1])
+                    wq[0] = rest
                     sent = 0
         self._update_interest()
+
+    def _chunk_done(self, chunk: Any) -> None:
+        """A chunk left the write queue: a tracked frame (or the rest of one
+        that went out in parts) is released to its MessageTracker."""
+        if type(chunk) is TrackedBuffer:
+            chunk.track.release()
+        elif self._partial is not None and chunk is self._partial[0]:
+            frame = self._partial[1]
+            self._partial = None
+            frame.track.release()
 
     def on_writable(self) -> None:
         with self.lock:

@@ -38,13 +38,27 @@ later one overtook it is a known libzmq CONFLATE pitfall we do not copy.
 Closing: `Pipe.close` marks the outgoing queue closed and tells the peer
 (``pipe_terminated``). Messages already queued stay readable: the peer keeps
 reading until `Pipe.read` returns None, then forgets the pipe. Nothing already
-delivered is lost.
+delivered is lost. The closing owner never reads its own end again.
+
+Tracked frames (``send(..., track=True)``): such a frame is a `TrackedBuffer`
+whose `Track` counts the places that still hold it, without relying on the
+garbage collector. Every pipe write takes a hold; it is given back when the
+reader takes the message (a socket: inproc delivery), when the codec copies it
+(a session's `read_batch`: bodies under LARGE_FRAME), when the engine has
+handed it to the kernel (larger bodies, which the codec queues whole), or when
+the message is dropped (conflate, a closed pipe's abandoned queue). The checks
+run only while `tracked_live` is non-zero, so untracked traffic pays one test
+of a global per pipe call.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import deque
 from typing import Any, Callable, Optional, Protocol
+
+from ..zmtp.connection import LARGE_FRAME
 
 Post = Callable[..., None]
 
@@ -56,6 +70,91 @@ def compute_lwm(hwm: int) -> int:
     if hwm > _MAX_WM_DELTA * 2:
         return hwm - _MAX_WM_DELTA
     return (hwm + 1) // 2
+
+
+# How many tracked frames purezmq has not finished with yet (see Track).
+tracked_live = 0
+_live_lock = threading.Lock()
+
+
+class Track:
+    """The hold count of one tracked frame; `event` is set when it drops to
+    zero after a hold was taken, or when the frame is collected unheld (a
+    message no pipe took, e.g. a PUB with no subscriber)."""
+
+    __slots__ = ("event", "_holds", "_lock")
+
+    def __init__(self) -> None:
+        global tracked_live
+        self.event = threading.Event()
+        self._holds = 0
+        self._lock = threading.Lock()
+        with _live_lock:
+            tracked_live += 1
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holds -= 1
+            if self._holds > 0:
+                return
+        self.finish()
+
+    def finish(self) -> None:
+        global tracked_live
+        with self._lock:
+            if self.event.is_set():
+                return
+            self.event.set()
+        with _live_lock:
+            tracked_live -= 1
+
+
+class TrackedBuffer(bytearray):
+    """A private copy of a frame sent with ``track=True``; see `Track`."""
+
+    __slots__ = ("track", "__weakref__")
+
+    def __init__(self, data: Any = b"") -> None:
+        super().__init__(data)
+        self.track = Track()
+        weakref.finalize(self, self.track.finish)
+
+
+def _hold(msg: Any) -> None:
+    if isinstance(msg, list):
+        for frame in msg:
+            if type(frame) is TrackedBuffer:
+                frame.track.hold()
+
+
+def _release(msg: Any) -> None:
+    if isinstance(msg, list):
+        for frame in msg:
+            if type(frame) is TrackedBuffer:
+                frame.track.release()
+
+
+def _release_to_wire(msg: Any) -> None:
+    """A session took `msg` for the codec: bodies it copies are done now;
+    larger ones are queued whole, and the engine releases them once sent."""
+    if isinstance(msg, list):
+        for frame in msg:
+            if type(frame) is TrackedBuffer and len(frame) < LARGE_FRAME:
+                frame.track.release()
+
+
+def _abandon(q: _Queue) -> None:
+    """Nobody will read `q` again: its tracked frames are dropped."""
+    items = q.items
+    while items:
+        try:
+            _release(items.popleft())
+        except IndexError:
+            break
 
 
 class PipeSink(Protocol):
@@ -138,6 +237,8 @@ class Pipe:
         if q.writer_blocked and len(items) <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
+        if tracked_live:
+            _release(msg)  # the reading socket took it
         return msg
 
     def read_batch(self, out: list[Any], limit: int) -> int:
@@ -162,6 +263,9 @@ class Pipe:
         if q.writer_blocked and len(items) <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
+        if tracked_live:
+            for msg in out[len(out) - n :]:
+                _release_to_wire(msg)
         return n
 
     def has_in(self) -> bool:
@@ -211,6 +315,8 @@ class Pipe:
             q.writer_blocked = False
         if q.closed:
             return False
+        if tracked_live:
+            _hold(msg)
         q.items.append(msg)
         if q.reader_asleep:
             q.reader_asleep = False
@@ -240,6 +346,9 @@ class Pipe:
                     return 0
                 else:
                     want = room
+        if tracked_live:
+            for i in range(start, start + want):
+                _hold(msgs[i])
         if want == 1:
             items.append(msgs[start])
         else:
@@ -254,6 +363,8 @@ class Pipe:
         q = self._out
         if q.closed:
             return
+        if tracked_live:
+            _hold(msg)
         q.items.append(msg)
         if q.reader_asleep:
             q.reader_asleep = False
@@ -270,6 +381,10 @@ class Pipe:
         if q.closed:
             return
         q.closed = True
+        if tracked_live:
+            _abandon(self._in)  # never read again
+            if self._in.closed:
+                _abandon(q)  # the peer closed first: nobody reads this either
         self.peer._notify_terminated()
 
     @property
@@ -297,6 +412,8 @@ class Pipe:
         if self.terminated:
             return
         self.terminated = True
+        if tracked_live:
+            _abandon(self._out)  # what we wrote after the peer closed
         sink = self.sink
         if sink is not None:
             sink.pipe_terminated(self)
@@ -331,15 +448,16 @@ class _ConflatePipe(Pipe):
             # Only we append, so the queue can only shrink under our feet;
             # clear/remove are atomic under the GIL against the reader's popleft.
             snapshot = list(items)
-            if all(isinstance(m, list) for m in snapshot):
-                items.clear()
-            else:
-                for old in snapshot:
-                    if isinstance(old, list):
-                        try:
-                            items.remove(old)
-                        except ValueError:  # the reader took it meanwhile
-                            pass
+            for old in snapshot:
+                if isinstance(old, list):
+                    try:
+                        items.remove(old)
+                    except ValueError:  # the reader took it meanwhile
+                        continue
+                    if tracked_live:
+                        _release(old)  # conflated away
+        if tracked_live:
+            _hold(msg)
         items.append(msg)
         if q.reader_asleep:
             q.reader_asleep = False

@@ -11,19 +11,20 @@ from typing import Any, Optional
 
 from ..constants import MORE
 from ..error import NotDone, ZMQError
+from ..routing.pipe import TrackedBuffer
 
-
-class _TrackedBuffer(bytearray):
-    """A frame body whose lifetime a MessageTracker watches.
-
-    When every layer (pipe, codec queue, kernel hand-off) has dropped it, the
-    data is no longer referenced and the tracker is done."""
-
-    __slots__ = ("__weakref__",)
+# A tracked frame is a private copy of the data (routing.pipe.TrackedBuffer)
+# whose hold count says when purezmq is finished with it: every pipe that
+# queues it holds it until the reader takes it, the codec copies it, the
+# engine has handed it to the kernel, or it is dropped. That does not depend
+# on reference counting, so it behaves the same on PyPy. A tracked Frame holds
+# its buffer too, as long as the Frame lives (as pyzmq's Frame holds its
+# message).
+_TrackedBuffer = TrackedBuffer  # the name sugar.socket uses
 
 
 class MessageTracker:
-    """Tells when the data of messages sent with ``track=True`` is released."""
+    """Tells when purezmq is finished with messages sent with ``track=True``."""
 
     def __init__(self, *towatch: Any) -> None:
         self._events: list[threading.Event] = []
@@ -41,9 +42,7 @@ class MessageTracker:
 
     @classmethod
     def watch(cls, buffer: _TrackedBuffer) -> MessageTracker:
-        event = threading.Event()
-        weakref.finalize(buffer, event.set)
-        return cls(event)
+        return cls(buffer.track.event)
 
     @property
     def done(self) -> bool:
@@ -85,6 +84,8 @@ class Frame:
             tracked = _TrackedBuffer(self._data)
             self._data = tracked
             self.tracker = MessageTracker.watch(tracked)
+            tracked.track.hold()  # given back when this Frame is collected
+            weakref.finalize(self, tracked.track.release)
 
     @property
     def bytes(self) -> bytes:

@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import select
+import sys
 import threading
 import time
 from typing import Any
@@ -389,6 +390,8 @@ def test_track_reports_release(ctx: purezmq.Context) -> None:
 
 
 def test_context_term_wakes_blocked_recv(lib: Any) -> None:
+    if lib is not purezmq and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) raises ETERM from close(linger) after term()")
     c = lib.Context()
     s = c.socket(lib.PULL)
     s.bind("inproc://blocked")

@@ -6,6 +6,7 @@ Every decoder is fed the whole input, one byte at a time, and with trailing byte
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 from zmtp_helpers import (
@@ -323,18 +324,28 @@ COMMAND_CASES = [
 ]
 
 
+def _expected_for(local: str, expected: list[Any]) -> list[Any]:
+    """Only a publisher has subscribers: elsewhere SUBSCRIBE/CANCEL give nothing."""
+    if local == "XPUB":
+        return expected
+    return [e for e in expected if not isinstance(e, (Subscribe, Cancel))]
+
+
+@pytest.mark.parametrize("local", ["XPUB", "DEALER"])
 @pytest.mark.parametrize("idx", range(len(COMMAND_CASES)))
 @pytest.mark.parametrize("feeder", ["whole", "bytewise", "halves"])
-def test_commands_decode(idx: int, feeder: str) -> None:
+def test_commands_decode(idx: int, feeder: str, local: str) -> None:
     data, expected = COMMAND_CASES[idx]
-    conn = traffic_conn()
-    assert FEEDERS[feeder](conn, data) == expected
+    conn = traffic_conn(local, b"XSUB" if local == "XPUB" else b"ROUTER")
+    assert FEEDERS[feeder](conn, data) == _expected_for(local, expected)
 
 
+@pytest.mark.parametrize("local", ["XPUB", "DEALER"])
 @pytest.mark.parametrize("idx", range(len(COMMAND_CASES)))
-def test_commands_decode_with_trailing_bytes(idx: int) -> None:
+def test_commands_decode_with_trailing_bytes(idx: int, local: str) -> None:
     data, expected = COMMAND_CASES[idx]
-    conn = traffic_conn()
+    expected = _expected_for(local, expected)
+    conn = traffic_conn(local, b"XSUB" if local == "XPUB" else b"ROUTER")
     events = conn.receive_data(data + b"\x00\x03ab")
     assert events == expected
     assert messages(conn.receive_data(b"c")) == [[b"abc"]]
