@@ -56,7 +56,7 @@ def _accepts(server: Any, reply: bytes, keep_open: bool, want: int, quiet: float
     while len(conns) < want:
         try:
             conn, _ = server.accept()
-        except TimeoutError:
+        except pysocket.timeout:  # TimeoutError from 3.10 on
             break
         conn.sendall(reply)
         if keep_open:
