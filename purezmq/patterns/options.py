@@ -168,6 +168,7 @@ TABLE: dict[int, Row] = dict(
         _stored(O.PLAIN_USERNAME, "bytes", b"", _name_255),
         _stored(O.PLAIN_PASSWORD, "bytes", b"", _name_255),
         _stored(O.ZAP_DOMAIN, "bytes", b"", _name_255),
+        _stored(O.ZAP_ENFORCE_DOMAIN, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.INVERT_MATCHING, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.RECONNECT_STOP, "int", 0),
         # libzmq 4.3.5 takes it on ROUTER only, any non-empty length
@@ -288,6 +289,7 @@ class Options:
     plain_username: bytes
     plain_password: bytes
     zap_domain: bytes
+    zap_enforce_domain: int
     invert_matching: int
     reconnect_stop: int
     connect_routing_id: bytes

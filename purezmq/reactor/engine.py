@@ -136,16 +136,22 @@ class StreamEngine:
         self.fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
 
     def auth_result(self, ok: bool, status: bytes, user_id: bytes) -> None:
-        """I/O thread: the ZAP verdict on the peer's credentials."""
+        """I/O thread: the ZAP verdict on the peer (RFC 27 status code)."""
         with self.lock:
             if self.closed:
                 return
-            self.conn.auth_reply(ok, status, user_id)
+            try:
+                events = self.conn.auth_reply(ok, status, user_id)
+            except ProtocolError as exc:  # e.g. the peer's READY names an incompatible type
+                self._protocol_error(exc)
+                return
             self.flush()
             if not ok:
                 code = int(status) if status.isdigit() else 0
                 reason = f"ZAP refused the peer ({status.decode(errors='replace')})"
                 self.fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, reason, protocol=True)
+            elif events:
+                self._handshake_events(events)
 
     def peer_address(self) -> str:
         """The peer's IP address ("" for ipc), as ZAP requests carry it."""

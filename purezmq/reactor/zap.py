@@ -2,8 +2,15 @@
 whether a peer may connect. Lives on the I/O thread.
 
 One pipe to the handler's socket carries every request of the context;
-replies are matched by request id. With no handler bound the handshake fails,
-as libzmq 4.3 fails a PLAIN server without one (spec/interop.md #11).
+replies are matched by request id. With no handler bound, libzmq 4.3's rules
+(spec/interop.md #11): PLAIN fails the handshake (HANDSHAKE_FAILED_NO_DETAIL,
+EFAULT); NULL with a ZAP domain goes ahead unless ZAP_ENFORCE_DOMAIN is set,
+which fails it the same way.
+
+A reply must be 7 frames: empty, "1.0", the request id, a status code of
+200/300/400/500, status text, user id, metadata; anything else fails the
+handshake with HANDSHAKE_FAILED_PROTOCOL and a PROTOCOL_ERROR_ZAP_* code, as
+libzmq's zap_client does.
 """
 
 from __future__ import annotations
@@ -36,7 +43,10 @@ class ZapClient:
     def request(self, sock: SocketOwner, engine: StreamEngine, request: AuthRequest) -> None:
         binder = self.context.inproc_binder(ZAP_ENDPOINT)
         if binder is None or binder.closed:
-            engine.fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")
+            if request.mechanism == "NULL" and not sock.options.zap_enforce_domain:
+                engine.auth_result(True, b"200", b"")
+            else:
+                engine.fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")
             return
         if self.pipe is None or self._binder is not binder or self.pipe.terminated:
             ours, theirs = pipe_pair(0, 0)
@@ -71,10 +81,15 @@ class ZapClient:
 
     def _reply(self, msg: list[bytes]) -> None:
         # [b"", b"1.0", request_id, status_code, status_text, user_id, metadata]
-        if len(msg) < 6 or msg[0] != b"" or msg[1] != b"1.0":
-            return  # malformed reply: libzmq drops it too
-        engine = self._pending.pop(bytes(msg[2]), None)
+        request_id = bytes(msg[2]) if len(msg) > 2 else b""
+        engine = self._pending.pop(request_id, None)
         if engine is None or engine.closed:
+            return  # not ours (or already gone): nothing to match it to
+        fault = _reply_fault(msg)
+        if fault:
+            engine.fail(
+                C.EVENT_HANDSHAKE_FAILED_PROTOCOL, fault, "malformed ZAP reply", protocol=True
+            )
             return
         status = bytes(msg[3])
         engine.auth_result(status == b"200", status, bytes(msg[5]))
@@ -92,3 +107,16 @@ class ZapClient:
                 engine.fail(
                     C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "ZAP handler went away"
                 )
+
+
+def _reply_fault(msg: list[bytes]) -> int:
+    """The PROTOCOL_ERROR_ZAP_* code for a malformed reply, or 0."""
+    if len(msg) != 7:
+        return C.PROTOCOL_ERROR_ZAP_MALFORMED_REPLY
+    if msg[0]:
+        return C.PROTOCOL_ERROR_ZAP_UNSPECIFIED
+    if bytes(msg[1]) != b"1.0":
+        return C.PROTOCOL_ERROR_ZAP_BAD_VERSION
+    if bytes(msg[3]) not in (b"200", b"300", b"400", b"500"):
+        return C.PROTOCOL_ERROR_ZAP_INVALID_STATUS_CODE
+    return 0

@@ -57,7 +57,18 @@ from .errors import (
     ProtocolError,
     UnexpectedCommand,
 )
-from .events import Cancel, Closed, Event, Message, PeerError, Ping, Pong, Ready, Subscribe
+from .events import (
+    AuthRequest,
+    Cancel,
+    Closed,
+    Event,
+    Message,
+    PeerError,
+    Ping,
+    Pong,
+    Ready,
+    Subscribe,
+)
 from .framing import COMMAND, LONG, MORE, U16, U64, encode_command, get_property, split_command
 from .greeting import GreetingParser, build_greeting
 from .mechanisms.base import Mechanism
@@ -395,7 +406,10 @@ class Connection:
         self._check(what)
         self.mechanism.auth_reply(ok, status_code, user_id)
         self._advance(what)
-        return []
+        events: list[Event] = []
+        if ok and self.mechanism.done:  # the peer's READY came first (NULL with ZAP)
+            self._on_handshake_done(events)
+        return events
 
     # ------------------------------------------------------------------
     # Input
@@ -426,7 +440,9 @@ class Connection:
                 rest = self._greeting.feed(data)
                 if rest is None:
                     return events
-                self._on_greeting()
+                request = self._on_greeting()
+                if request is not None:
+                    events.append(request)
                 data = rest
             if data or self._pending:
                 self._decode(data, events)
@@ -438,7 +454,7 @@ class Connection:
             raise
         return events
 
-    def _on_greeting(self) -> None:
+    def _on_greeting(self) -> Optional[AuthRequest]:
         self.peer_version = self._greeting.version
         self._legacy_subscriptions = self.peer_version < (3, 1)
         self._advance(Input.PEER_GREETING)
@@ -446,7 +462,7 @@ class Connection:
         if self.socket_type in SENDS_IDENTITY:
             props.append(("Identity", self.identity))
         props.extend(self._extra_properties)
-        self.mechanism.start(self._send_handshake_command, props)
+        return self.mechanism.start(self._send_handshake_command, props)
 
     def buffered(self) -> int:
         """Bytes of the peer's input held here (partial frames and messages).

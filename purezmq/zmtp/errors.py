@@ -91,7 +91,16 @@ class MessageTooLarge(RemoteProtocolError):
 
 
 class AuthenticationFailed(RemoteProtocolError):
-    """The peer refused our credentials, or we refused theirs."""
+    """The peer refused our credentials, or we refused theirs.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ZMTP_UNSPECIFIED, auth=True)
+    When the peer's ERROR reason is a ZAP status code ("300", "400", "500"),
+    ``code`` is that number, the value libzmq's HANDSHAKE_FAILED_AUTH event
+    carries on the refused side."""
+
+    def __init__(self, message: str, code: int = ZMTP_UNSPECIFIED) -> None:
+        super().__init__(message, code, auth=True)
+
+    @classmethod
+    def from_reason(cls, reason: str) -> AuthenticationFailed:
+        code = int(reason) if reason in ("300", "400", "500") else ZMTP_UNSPECIFIED
+        return cls(f"the peer refused the handshake: {reason}", code)

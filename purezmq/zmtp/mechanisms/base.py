@@ -31,14 +31,16 @@ class Mechanism:
         self.done = False
         self.user_id = b""
 
-    def start(self, send: SendCommand, metadata: list[tuple[str, bytes]]) -> None:
-        """Begin the handshake once the greeting is exchanged."""
+    def start(self, send: SendCommand, metadata: list[tuple[str, bytes]]) -> Optional[AuthRequest]:
+        """Begin the handshake once the greeting is exchanged; may ask the
+        layer above for a verdict at once (NULL with a ZAP domain)."""
         self._send = send
         self._metadata = encode_metadata(metadata)
-        self.on_start()
+        return self.on_start()
 
-    def on_start(self) -> None:
+    def on_start(self) -> Optional[AuthRequest]:
         """Send whatever this side sends first."""
+        return None
 
     def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
         """Process one handshake command; may ask the layer above for a verdict."""

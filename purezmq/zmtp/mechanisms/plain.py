@@ -61,7 +61,7 @@ class PlainClient(Mechanism):
     def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
         if name == b"ERROR":
             self._state = _State.FAILED
-            raise AuthenticationFailed(f"PLAIN server refused us: {parse_error_reason(data)}")
+            raise AuthenticationFailed.from_reason(parse_error_reason(data))
         if self._state is _State.EXPECT_WELCOME and name == b"WELCOME":
             if data:
                 raise MalformedCommand("WELCOME must be empty", ZMTP_MALFORMED_COMMAND_WELCOME)
@@ -107,7 +107,8 @@ class PlainServer(Mechanism):
             self.send_command(b"WELCOME")
             self._state = _State.EXPECT_INITIATE
         else:
-            self.send_command(b"ERROR", error_body(status_code.decode("ascii", "replace")))
+            if status_code != b"300":  # 300: a temporary failure closes silently
+                self.send_command(b"ERROR", error_body(status_code.decode("ascii", "replace")))
             self._state = _State.FAILED
 
 
