@@ -42,7 +42,6 @@ from purezmq.zmtp.errors import (
     ZMTP_MALFORMED_COMMAND_HELLO,
     ZMTP_MALFORMED_COMMAND_WELCOME,
     ZMTP_UNEXPECTED_COMMAND,
-    ZMTP_UNSPECIFIED,
     AuthenticationFailed,
     InvalidMetadata,
     LocalProtocolError,
