@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from .. import constants as C
 from ..patterns.options import Options
 from ..patterns.registry import conflates
-from ..routing.pipe import Pipe, pipe_pair
-from ..zmtp.connection import Connection
+from ..routing import pipe as _pipe
+from ..routing.pipe import Pipe, TrackedBuffer, pipe_pair
+from ..zmtp.connection import LARGE_FRAME, Connection
 from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe
 from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
 from ..zmtp.mechanisms.base import Mechanism
@@ -191,6 +192,8 @@ class Session:
             if not n:
                 break
             conn.send_messages(batch)  # messages, and Subscribe/Cancel items
+            if _pipe.tracked_live:
+                _release_copied(batch)
             batch.clear()
             engine.flush()
             if engine.closed or engine.write_blocked:
@@ -318,3 +321,13 @@ class Session:
             self.connecter.stop()
         self._close_pipe()
         self.owner.session_finished(self)
+
+
+def _release_copied(batch: list[Any]) -> None:
+    """Tracked frames the codec copied are done with; larger bodies are queued
+    whole, and the engine releases them once the kernel has them."""
+    for msg in batch:
+        if isinstance(msg, list):
+            for frame in msg:
+                if type(frame) is TrackedBuffer and len(frame) < LARGE_FRAME:
+                    frame.track.release()

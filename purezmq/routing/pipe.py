@@ -42,13 +42,12 @@ delivered is lost. The closing owner never reads its own end again.
 
 Tracked frames (``send(..., track=True)``): such a frame is a `TrackedBuffer`
 whose `Track` counts the places that still hold it, without relying on the
-garbage collector. Every pipe write takes a hold; it is given back when the
-reader takes the message (a socket: inproc delivery), when the codec copies it
-(a session's `read_batch`: bodies under LARGE_FRAME), when the engine has
-handed it to the kernel (larger bodies, which the codec queues whole), or when
-the message is dropped (conflate, a closed pipe's abandoned queue). The checks
-run only while `tracked_live` is non-zero, so untracked traffic pays one test
-of a global per pipe call.
+garbage collector. Every pipe write takes a hold; it is given back when a
+socket reads the message (`read`: inproc delivery), when the message is
+dropped (conflate, a closed pipe's abandoned queue), and, for what a session
+takes with `read_batch`, by the session and engine once the bytes are copied
+or sent (`release`). The checks run only while `tracked_live` is non-zero,
+so untracked traffic pays one test of a global per pipe call.
 """
 
 from __future__ import annotations
@@ -57,8 +56,6 @@ import threading
 import weakref
 from collections import deque
 from typing import Any, Callable, Optional, Protocol
-
-from ..zmtp.connection import LARGE_FRAME
 
 Post = Callable[..., None]
 
@@ -131,19 +128,10 @@ def _hold(msg: Any) -> None:
                 frame.track.hold()
 
 
-def _release(msg: Any) -> None:
+def release(msg: Any) -> None:
     if isinstance(msg, list):
         for frame in msg:
             if type(frame) is TrackedBuffer:
-                frame.track.release()
-
-
-def _release_to_wire(msg: Any) -> None:
-    """A session took `msg` for the codec: bodies it copies are done now;
-    larger ones are queued whole, and the engine releases them once sent."""
-    if isinstance(msg, list):
-        for frame in msg:
-            if type(frame) is TrackedBuffer and len(frame) < LARGE_FRAME:
                 frame.track.release()
 
 
@@ -152,7 +140,7 @@ def _abandon(q: _Queue) -> None:
     items = q.items
     while items:
         try:
-            _release(items.popleft())
+            release(items.popleft())
         except IndexError:
             break
 
@@ -238,7 +226,7 @@ class Pipe:
             q.writer_blocked = False
             self.peer._notify_writable()
         if tracked_live:
-            _release(msg)  # the reading socket took it
+            release(msg)  # the reading socket took it
         return msg
 
     def read_batch(self, out: list[Any], limit: int) -> int:
@@ -263,10 +251,7 @@ class Pipe:
         if q.writer_blocked and len(items) <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
-        if tracked_live:
-            for msg in out[len(out) - n :]:
-                _release_to_wire(msg)
-        return n
+        return n  # tracked frames stay held: the session releases them
 
     def has_in(self) -> bool:
         """Look without arming a wake-up (use check_read before sleeping)."""
@@ -455,7 +440,7 @@ class _ConflatePipe(Pipe):
                     except ValueError:  # the reader took it meanwhile
                         continue
                     if tracked_live:
-                        _release(old)  # conflated away
+                        release(old)  # conflated away
         if tracked_live:
             _hold(msg)
         items.append(msg)
