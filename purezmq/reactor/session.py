@@ -80,13 +80,11 @@ def make_pipes(opts: Options) -> tuple[Pipe, Pipe]:
     """(socket end, session end) with SNDHWM outbound and RCVHWM inbound.
 
     A pump takes up to `out_batch` messages out of the pipe into the engine,
-    where the kernel may leave some unsent; the pipe's own bound is lowered
-    by that much, so a stalled peer costs at most SNDHWM messages in user
-    space, as the HWM promises (plus kernel buffers)."""
-    hwm = opts.sndhwm
-    if hwm > 1:
-        hwm -= out_batch(hwm)
-    return pipe_pair(hwm, opts.rcvhwm, conflates(opts))
+    where the kernel may leave some unsent; those stay counted against the
+    pipe's HWM (`Pipe.set_in_flight`) until the kernel has them, so a socket
+    queues exactly SNDHWM messages and a stalled peer costs at most SNDHWM
+    messages in user space (plus kernel buffers)."""
+    return pipe_pair(opts.sndhwm, opts.rcvhwm, conflates(opts))
 
 
 class Session:
@@ -119,6 +117,7 @@ class Session:
         sock_end, ours = make_pipes(self.options)
         ours.bind(self, self.loop.post)
         ours.direct_read = self.write_through
+        ours.drain = self.drain_for_writer
         ours.endpoint = sock_end.endpoint = self.endpoint
         self.pipe = ours
         return sock_end
@@ -133,16 +132,27 @@ class Session:
 
         True if this call sent the pipe's messages; False leaves them to the
         I/O thread (woken by ``read_activated`` as usual)."""
+        if _monotonic() - self._last_pump < _DIRECT_GAP:
+            return False  # a stream: the I/O thread batches it
+        return pipe is self.pipe and self._pump_from_app()
+
+    def drain_for_writer(self) -> bool:
+        """App thread, inside Pipe.write at HWM: move what the kernel will
+        take now, so a ROUTER or PUB drops only when the peer is really
+        behind (libzmq's I/O thread drains in parallel with the writer)."""
+        return self._pump_from_app()
+
+    def _pump_from_app(self) -> bool:
+        """Pump on the app thread if the connection can take bytes and the
+        lock is free (spec/threading.md, write-through)."""
         engine = self.engine
         if engine is None or not engine.ready or engine.write_blocked or self._closing:
-            return False
-        if _monotonic() - self._last_pump < _DIRECT_GAP:
             return False
         lock = self.lock
         if not lock.acquire(False):
             return False
         try:
-            if self.engine is not engine or engine.closed or pipe is not self.pipe:
+            if self.engine is not engine or engine.closed:
                 return False
             self._pump_out()
         finally:
@@ -184,6 +194,7 @@ class Session:
         if engine.write_blocked:
             return  # resumed by engine_writable
         self._last_pump = _monotonic()
+        pipe.set_in_flight(0)  # the kernel took every earlier batch
         conn = engine.conn
         batch: list[Any] = []
         size = self._batch
@@ -196,7 +207,10 @@ class Session:
                 _release_copied(batch)
             batch.clear()
             engine.flush()
-            if engine.closed or engine.write_blocked:
+            if engine.closed:
+                return
+            if engine.write_blocked:
+                pipe.set_in_flight(n)  # (some of) this batch waits for the kernel
                 return
         if self._closing and not engine.write_blocked and not pipe.has_in():
             self.finish()

@@ -154,7 +154,17 @@ class PipeSink(Protocol):
 
 
 class _Queue:
-    __slots__ = ("items", "hwm", "lwm", "reader_asleep", "writer_blocked", "closed", "conflate")
+    __slots__ = (
+        "items",
+        "hwm",
+        "lwm",
+        "limit",
+        "held",
+        "reader_asleep",
+        "writer_blocked",
+        "closed",
+        "conflate",
+    )
 
     def __init__(self, hwm: int, conflate: bool = False) -> None:
         self.items: deque[Any] = deque()
@@ -163,6 +173,11 @@ class _Queue:
             hwm = 0  # libzmq: a conflating pipe has no HWM
         self.hwm = hwm  # 0 means unbounded, as ZMQ_SNDHWM/RCVHWM = 0
         self.lwm = compute_lwm(hwm)
+        # Messages the reader took but has not finished with (a session's
+        # batch still in its engine) count against the HWM: the writer may
+        # queue `limit` = hwm - held.
+        self.held = 0
+        self.limit = hwm
         self.reader_asleep = False
         self.writer_blocked = False
         self.closed = False  # the writer end has closed
@@ -182,6 +197,7 @@ class Pipe:
         "endpoint",
         "terminated",
         "direct_read",
+        "drain",
         "__weakref__",
     )
 
@@ -199,6 +215,10 @@ class Pipe:
         # it served the new message itself (a session writing through to an
         # idle connection), False to fall back to ``post``.
         self.direct_read: Optional[Callable[[Pipe], bool]] = None
+        # Optional, run on the *writer's* thread when the pipe is full: the
+        # reader may move messages on itself (a session sending to the
+        # kernel) before the writer gives up. Returns True if it did.
+        self.drain: Optional[Callable[[], bool]] = None
 
     def bind(self, sink: PipeSink, post: Post) -> None:
         """Attach the owner that will receive this end's notifications.
@@ -222,7 +242,7 @@ class Pipe:
                 return None
             q.reader_asleep = False
             msg = items.popleft()
-        if q.writer_blocked and len(items) <= q.lwm:
+        if q.writer_blocked and len(items) + q.held <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
         if tracked_live:
@@ -248,10 +268,23 @@ class Pipe:
                 q.reader_asleep = False
                 continue
             n += 1
-        if q.writer_blocked and len(items) <= q.lwm:
+        if q.writer_blocked and len(items) + q.held <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
         return n  # tracked frames stay held: the session releases them
+
+    def set_in_flight(self, n: int) -> None:
+        """Reader: `n` messages it read are not gone yet (a batch the kernel
+        has not taken all of); they count against the writer's HWM, so a
+        stalled peer costs at most HWM messages in user space."""
+        q = self._in
+        if not q.hwm or n == q.held:
+            return
+        q.held = n
+        q.limit = q.hwm - n
+        if q.writer_blocked and len(q.items) + n <= q.lwm:
+            q.writer_blocked = False
+            self.peer._notify_writable()
 
     def has_in(self) -> bool:
         """Look without arming a wake-up (use check_read before sleeping)."""
@@ -283,9 +316,9 @@ class Pipe:
         q = self._out
         if q.closed or (self._in.closed and self.terminated):
             return False
-        if q.hwm and len(q.items) >= q.hwm:
+        if q.hwm and len(q.items) >= q.limit:
             q.writer_blocked = True
-            if len(q.items) >= q.hwm:
+            if len(q.items) >= q.limit:
                 return False
             q.writer_blocked = False
         return True
@@ -293,9 +326,9 @@ class Pipe:
     def write(self, msg: Any) -> bool:
         """Queue a whole message; False if the pipe is at HWM or closed."""
         q = self._out
-        if q.hwm and len(q.items) >= q.hwm:
+        if q.hwm and len(q.items) >= q.limit:
             q.writer_blocked = True
-            if len(q.items) >= q.hwm:
+            if len(q.items) >= q.limit and not self._drained(q):
                 return False
             q.writer_blocked = False
         if q.closed:
@@ -308,6 +341,11 @@ class Pipe:
             self.peer._notify_readable()
         return True
 
+    def _drained(self, q: _Queue) -> bool:
+        """The pipe is full: let the reader drain it on this thread if it can."""
+        drain = self.peer.drain
+        return drain is not None and drain() and len(q.items) < q.limit
+
     def write_many(self, msgs: list[Any], start: int, stop: int) -> int:
         """Queue ``msgs[start:stop]`` in order, as many as the HWM allows.
 
@@ -319,12 +357,11 @@ class Pipe:
             return 0
         items = q.items
         want = stop - start
-        hwm = q.hwm
-        if hwm:
-            room = hwm - len(items)
+        if q.hwm:
+            room = q.limit - len(items)
             if room < want:
                 q.writer_blocked = True
-                room = hwm - len(items)  # look again: the reader may have drained
+                room = q.limit - len(items)  # look again: the reader may have drained
                 if room >= want:
                     q.writer_blocked = False
                 elif room <= 0:
