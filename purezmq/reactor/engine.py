@@ -39,7 +39,7 @@ from .. import constants as C
 from ..routing import pipe as _pipe
 from ..routing.pipe import TrackedBuffer
 from ..zmtp.connection import Connection, Phase
-from ..zmtp.errors import ProtocolError
+from ..zmtp.errors import MessageTooLarge, ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready
 from .contracts import EngineOwner
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
@@ -230,7 +230,9 @@ class StreamEngine:
                 pass
         if exc.auth:
             event = C.EVENT_HANDSHAKE_FAILED_AUTH
-        elif self.ready:
+        elif self.ready or isinstance(exc, MessageTooLarge):
+            # libzmq's decoder fails an oversized frame with EMSGSIZE, which its
+            # monitor shows only as DISCONNECTED, even during the handshake.
             event = C.EVENT_DISCONNECTED
         else:
             event = C.EVENT_HANDSHAKE_FAILED_PROTOCOL
