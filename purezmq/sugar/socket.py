@@ -27,7 +27,6 @@ from .. import constants as C
 from ..constants import SocketOption as O
 from ..core.socket_base import SocketBase
 from ..error import ZMQBindError, ZMQError
-from ..patterns.base import SocketCore
 from .frame import Frame, MessageTracker, _TrackedBuffer
 
 if TYPE_CHECKING:
@@ -120,11 +119,6 @@ class Socket(SocketBase, _OptionAttributes):
     @property
     def type(self) -> int:
         return self._socket_type
-
-    @property
-    def core(self) -> SocketCore:
-        """The socket type's pattern object (patterns/)."""
-        return self._pattern
 
     @property
     def underlying(self) -> int:
