@@ -56,6 +56,25 @@ class SocketBase:
     """One ZeroMQ socket: endpoints, options, whole-message send/recv with
     blocking, frame-by-frame state, monitor. No pyzmq conveniences."""
 
+    # Slots: faster attribute access on the hot path, and a misspelt option
+    # attribute (``s.lingr = 0``) raises instead of silently doing nothing.
+    __slots__ = (
+        "_hub",
+        "_pattern",
+        "_options",
+        "_mailbox",
+        "_cmds",
+        "_pattern_send",
+        "_pattern_recv",
+        "_send_parts",
+        "_recv_msg",
+        "_recv_index",
+        "_rcvmore",
+        "_connects",
+        "_inproc_bound",
+        "__weakref__",
+    )
+
     def __init__(self, context: ContextBase, socket_type: int) -> None:
         hub = SocketHub(context, socket_type)
         context.add_socket(hub)

@@ -26,6 +26,7 @@ purezmq/sugar/_option_attrs.py (the typed Socket properties) from this table.
 from __future__ import annotations
 
 import errno
+import operator
 from typing import Any, Callable, NamedTuple, Optional
 
 from ..constants import SocketOption as O
@@ -340,12 +341,12 @@ def coerce(option: int, kind: str, value: Any) -> Any:
         return bytes(value)
     if isinstance(value, str):
         raise TypeError("unicode not allowed, use setsockopt_string")
-    if isinstance(value, bool) or not isinstance(value, int):
+    if type(value) is not int:
         try:
-            value = int(value)
-        except (TypeError, ValueError):
+            value = operator.index(value)  # int subclasses, numpy integers; not floats
+        except TypeError:
             raise TypeError(
-                f"expected int for option {option_name(option)}, got {value!r}"
+                f"expected int for option {option_name(option)}, got: {value!r}"
             ) from None
     lo, hi = _INT64 if kind == "int64" else _INT32
     if not lo <= value <= hi:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import types
 from typing import Any, Optional
 
 from .. import constants as C
@@ -19,6 +20,24 @@ from ..core.context_base import ContextBase
 from ..error import ContextTerminated, ZMQError
 from .socket import Socket
 
+# Context options (libzmq zmq_ctx_set/get): option -> (default, settable,
+# readable, check). Where purezmq has nothing to tune (thread scheduling),
+# the value is kept and read back, as libzmq does.
+_INT32_MAX = 2**31 - 1
+_CTX_OPTIONS: dict[int, tuple[int, bool, bool, Any]] = {
+    ContextOption.IO_THREADS: (1, True, True, lambda v: v >= 0),
+    ContextOption.MAX_SOCKETS: (1023, True, True, lambda v: v >= 1),
+    ContextOption.SOCKET_LIMIT: (65535, True, True, None),  # a set is accepted and ignored
+    ContextOption.THREAD_SCHED_POLICY: (-1, True, True, None),
+    ContextOption.MAX_MSGSZ: (_INT32_MAX, True, True, lambda v: v >= 0),
+    ContextOption.MSG_T_SIZE: (64, False, True, None),
+    ContextOption.THREAD_AFFINITY_CPU_ADD: (0, True, False, None),
+    ContextOption.THREAD_AFFINITY_CPU_REMOVE: (0, True, False, None),
+    ContextOption.THREAD_NAME_PREFIX: (0, True, True, None),
+    C.IPV6: (0, True, True, None),  # the IPV6 default of new sockets
+    C.BLOCKY: (1, True, True, None),  # 0: new sockets default to LINGER 0
+}
+
 
 class Context(ContextBase):
     """A ZeroMQ context: create sockets with ``ctx.socket(zmq.PUSH)``."""
@@ -26,11 +45,16 @@ class Context(ContextBase):
     _instance: Optional[Context] = None
     _instance_lock = threading.Lock()
     _instance_pid: Optional[int] = None
-    socket_class = Socket
+    _socket_class: type[Socket] = Socket  # what socket() makes, as pyzmq
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return types.GenericAlias(cls, item)  # Context[Socket] in type hints, as pyzmq
 
     def __init__(self, io_threads: int = 1, shadow: Any = 0, **kwargs: Any) -> None:
         ContextBase.__init__(self, io_threads)
         self.sockopts: dict[int, Any] = {}
+        self._ctx_options = {opt: row[0] for opt, row in _CTX_OPTIONS.items()}
+        self._ctx_options[ContextOption.IO_THREADS] = io_threads
 
     @classmethod
     def instance(cls, io_threads: int = 1) -> Context:
@@ -58,8 +82,12 @@ class Context(ContextBase):
         self.term()
 
     def __repr__(self) -> str:
-        state = " closed" if self._closed else f" {len(self._hubs)} socket(s)"
-        return f"<purezmq.Context(){state} at {hex(id(self))}>"
+        n = len(self._hubs)
+        count = "" if self._closed or not n else f"{n} socket" + ("s" if n > 1 else "")
+        cls = type(self)
+        mod = "purezmq" if cls.__module__.startswith("purezmq.") else cls.__module__
+        state = " closed" if self._closed else ""
+        return f"<{mod}.{cls.__name__}({count}) at {hex(id(self))}{state}>"
 
     def _debug_state(self) -> str:
         return self.debug_state()
@@ -74,8 +102,12 @@ class Context(ContextBase):
         """Create a socket of `socket_type` (zmq.PUSH, zmq.ROUTER, ...)."""
         if self._closed or self._terminating:
             raise ContextTerminated()
-        cls = socket_class or self.socket_class
+        cls = socket_class or self._socket_class
         sock: Socket = cls(self, socket_type, **kwargs)
+        options = sock._options
+        options.ipv6 = self._ctx_options[C.IPV6]
+        if not self._ctx_options[C.BLOCKY]:
+            options.linger = 0
         for opt, value in self.sockopts.items():
             try:
                 sock.set(opt, value)
@@ -85,27 +117,30 @@ class Context(ContextBase):
         return sock
 
     def set(self, option: int, optval: int) -> None:
+        """Set a context option (zmq_ctx_set)."""
         option = int(option)
+        row = _CTX_OPTIONS.get(option)
+        if row is None or not row[1]:
+            raise ZMQError(errno.EINVAL, f"Context option {_ctx_name(option)} cannot be set")
+        value = int(optval)
+        check = row[3]
+        if check is not None and not check(value):
+            raise ZMQError(errno.EINVAL, f"Invalid value {value} for {_ctx_name(option)}")
+        if option == ContextOption.SOCKET_LIMIT:
+            return  # fixed, as in libzmq
+        self._ctx_options[option] = value
         if option == ContextOption.IO_THREADS:
-            self._io_threads = optval
-        elif option in (ContextOption.MAX_SOCKETS, ContextOption.SOCKET_LIMIT):
-            self._max_sockets = optval
-        elif option in (C.BLOCKY, ContextOption.MAX_MSGSZ, ContextOption.THREAD_NAME_PREFIX):
-            pass
-        else:
-            raise ZMQError(errno.EINVAL, f"Unknown context option {option}")
+            self._io_threads = value
+        elif option == ContextOption.MAX_SOCKETS:
+            self._max_sockets = value
 
     def get(self, option: int) -> int:
+        """Get a context option (zmq_ctx_get)."""
         option = int(option)
-        if option == ContextOption.IO_THREADS:
-            return self._io_threads
-        if option == ContextOption.MAX_SOCKETS:
-            return self._max_sockets
-        if option == ContextOption.SOCKET_LIMIT:
-            return 65535
-        if option == ContextOption.MAX_MSGSZ:
-            return 2**31 - 1
-        raise ZMQError(errno.EINVAL, f"Unknown context option {option}")
+        row = _CTX_OPTIONS.get(option)
+        if row is None or not row[2]:
+            raise ZMQError(errno.EINVAL, f"Context option {_ctx_name(option)} cannot be read")
+        return self._ctx_options[option]
 
     def setsockopt(self, opt: int, value: Any) -> None:
         """Default option for sockets created after this call."""
@@ -115,12 +150,13 @@ class Context(ContextBase):
         return self.sockopts[int(opt)]
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if not key.startswith("_") and key not in ("sockopts", "socket_class", "inproc"):
-            opt = getattr(C.SocketOption, key.upper(), None)
-            if opt is not None:
-                self.sockopts[int(opt)] = value
-                return
-        object.__setattr__(self, key, value)
+        if key.startswith("_") or key in ("sockopts", "inproc") or hasattr(type(self), key):
+            object.__setattr__(self, key, value)
+            return
+        opt = getattr(C.SocketOption, key.upper(), None)
+        if opt is None:
+            raise AttributeError(f"{type(self).__name__} has no such option: {key.upper()}")
+        self.sockopts[int(opt)] = value
 
     def __getattr__(self, key: str) -> Any:
         if not key.startswith("_"):
@@ -128,3 +164,10 @@ class Context(ContextBase):
             if opt is not None and int(opt) in self.sockopts:
                 return self.sockopts[int(opt)]
         raise AttributeError(f"{type(self).__name__} has no attribute {key!r}")
+
+
+def _ctx_name(option: int) -> str:
+    try:
+        return ContextOption(option).name
+    except ValueError:
+        return str(option)

@@ -20,6 +20,7 @@ import json
 import pickle
 import random
 import threading
+import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -90,6 +91,11 @@ class _SocketContext:
 class Socket(SocketBase, _OptionAttributes):
     """A ZeroMQ socket; create it with ``Context.socket(socket_type)``."""
 
+    __slots__ = ("context", "_socket_type", "copy_threshold")
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return types.GenericAlias(cls, item)  # Socket[bytes] in type hints, as pyzmq
+
     def __init__(
         self, context: Optional[Context] = None, socket_type: int = -1, **kwargs: Any
     ) -> None:
@@ -130,8 +136,10 @@ class Socket(SocketBase, _OptionAttributes):
 
     def __repr__(self) -> str:
         name = getattr(self._socket_type, "name", str(self._socket_type))
+        cls = type(self)
+        mod = "purezmq" if cls.__module__.startswith("purezmq.") else cls.__module__
         state = " closed" if self.closed else ""
-        return f"<purezmq.Socket({name}){state} at {hex(id(self))}>"
+        return f"<{mod}.{cls.__name__}(purezmq.{name}) at {hex(id(self))}{state}>"
 
     def __enter__(self) -> Socket:
         return self
@@ -149,9 +157,9 @@ class Socket(SocketBase, _OptionAttributes):
     # bind / connect
     # ------------------------------------------------------------------
 
-    def bind(self, addr: str) -> _SocketContext:  # type: ignore[override]
+    def bind(self, addr: str | bytes) -> _SocketContext:  # type: ignore[override]
         """Bind to an endpoint: tcp://iface:port, ipc://path, inproc://name."""
-        return _SocketContext(self, "bind", SocketBase.bind(self, addr))
+        return _SocketContext(self, "bind", SocketBase.bind(self, _endpoint(addr)))
 
     def bind_to_random_port(
         self,
@@ -176,10 +184,19 @@ class Socket(SocketBase, _OptionAttributes):
                 return port
         raise ZMQBindError("Could not bind socket to random port.")
 
-    def connect(self, addr: str) -> _SocketContext:  # type: ignore[override]
+    def connect(self, addr: str | bytes) -> _SocketContext:  # type: ignore[override]
         """Connect to an endpoint; the connection is made (and remade) in the background."""
+        addr = _endpoint(addr)
         SocketBase.connect(self, addr)
         return _SocketContext(self, "connect", addr)
+
+    def unbind(self, addr: str | bytes) -> None:
+        """Stop listening on `addr` and drop the connections it accepted."""
+        SocketBase.unbind(self, _endpoint(addr))
+
+    def disconnect(self, addr: str | bytes) -> None:
+        """Drop the connection(s) made by ``connect(addr)``."""
+        SocketBase.disconnect(self, _endpoint(addr))
 
     # ------------------------------------------------------------------
     # Options
@@ -423,6 +440,15 @@ class Socket(SocketBase, _OptionAttributes):
         return sock
 
 
+def _endpoint(addr: Any) -> str:
+    """Endpoints may be given as bytes, as LAST_ENDPOINT returns them."""
+    if isinstance(addr, bytes):
+        return addr.decode("utf-8")
+    if not isinstance(addr, str):
+        raise TypeError(f"an endpoint is a str or bytes, not {type(addr).__name__}")
+    return addr
+
+
 def _make_frame(data: bytes, more: bool) -> Frame:
     frame = Frame(data)
     frame.more = more
@@ -439,9 +465,10 @@ def _option_property(option: int) -> property:
     return property(fget, fset, doc=f"The {C.SocketOption(option).name} socket option.")
 
 
-# s.linger, s.identity, s.rcvtimeo ...: one property per option name that is
-# not already a method or attribute of Socket (subscribe(), type, ...).
+# s.linger / s.LINGER, s.identity, s.rcvtimeo ...: one property per option
+# name, lower and upper case, that is not already a method or attribute of
+# Socket (subscribe(), type, ...).
 for _name, _member in C.SocketOption.__members__.items():
-    _attr = _name.lower()
-    if not hasattr(Socket, _attr):
-        setattr(Socket, _attr, _option_property(int(_member)))
+    for _attr in (_name.lower(), _name):
+        if not hasattr(Socket, _attr):
+            setattr(Socket, _attr, _option_property(int(_member)))

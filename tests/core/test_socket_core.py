@@ -60,9 +60,9 @@ def test_nothing_of_ours_keeps_a_dropped_socket_alive() -> None:
 def test_term_returns_for_sockets_dropped_in_a_reference_cycle(caplog: Any) -> None:
     ctx = zmq.Context()
     push, pull = _connected_pair(ctx)
-    push.cycle = push  # type: ignore[attr-defined]
-    pull.cycle = pull  # type: ignore[attr-defined]
-    del push, pull
+    cycle: list[Any] = [push, pull]
+    cycle.append(cycle)  # the sockets are reachable only from a reference cycle
+    del push, pull, cycle
     gc.disable()  # only term() itself may collect them
     try:
         with caplog.at_level(logging.ERROR, logger="purezmq"):
