@@ -53,8 +53,8 @@ def render() -> str:
 
     attributes: list[str] = []
     properties: list[str] = []
-    for name, member in constants.SocketOption.__members__.items():
-        attr = name.lower()
+    names = constants.SocketOption.__members__.items()
+    for attr, name, member in [(n.lower(), n, m) for n, m in names] + [(n, n, m) for n, m in names]:
         prop = inspect.getattr_static(Socket, attr, None)
         if not isinstance(prop, property) or prop.fget is None:
             continue

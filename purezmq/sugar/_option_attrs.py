@@ -125,6 +125,117 @@ class SocketOptionAttributes:
     norm_num_parity: int
     norm_num_autoparity: int
     norm_push: int
+    HWM: int
+    AFFINITY: int
+    ROUTING_ID: bytes
+    SUBSCRIBE: bytes
+    UNSUBSCRIBE: bytes
+    RATE: int
+    RECOVERY_IVL: int
+    SNDBUF: int
+    RCVBUF: int
+    LINGER: int
+    RECONNECT_IVL: int
+    BACKLOG: int
+    RECONNECT_IVL_MAX: int
+    MAXMSGSIZE: int
+    SNDHWM: int
+    RCVHWM: int
+    MULTICAST_HOPS: int
+    RCVTIMEO: int
+    SNDTIMEO: int
+    ROUTER_MANDATORY: int
+    TCP_KEEPALIVE: int
+    TCP_KEEPALIVE_CNT: int
+    TCP_KEEPALIVE_IDLE: int
+    TCP_KEEPALIVE_INTVL: int
+    IMMEDIATE: int
+    XPUB_VERBOSE: int
+    ROUTER_RAW: int
+    IPV6: int
+    PLAIN_SERVER: int
+    PLAIN_USERNAME: bytes
+    PLAIN_PASSWORD: bytes
+    CURVE_SERVER: int
+    CURVE_PUBLICKEY: bytes
+    CURVE_SECRETKEY: bytes
+    CURVE_SERVERKEY: bytes
+    PROBE_ROUTER: int
+    REQ_CORRELATE: int
+    REQ_RELAXED: int
+    CONFLATE: int
+    ZAP_DOMAIN: bytes
+    ROUTER_HANDOVER: int
+    TOS: int
+    CONNECT_ROUTING_ID: bytes
+    GSSAPI_SERVER: int
+    GSSAPI_PRINCIPAL: bytes
+    GSSAPI_SERVICE_PRINCIPAL: bytes
+    GSSAPI_PLAINTEXT: int
+    HANDSHAKE_IVL: int
+    SOCKS_PROXY: bytes
+    XPUB_NODROP: int
+    BLOCKY: int
+    XPUB_MANUAL: int
+    XPUB_WELCOME_MSG: bytes
+    STREAM_NOTIFY: int
+    INVERT_MATCHING: int
+    HEARTBEAT_IVL: int
+    HEARTBEAT_TTL: int
+    HEARTBEAT_TIMEOUT: int
+    XPUB_VERBOSER: int
+    CONNECT_TIMEOUT: int
+    TCP_MAXRT: int
+    MULTICAST_MAXTPDU: int
+    VMCI_BUFFER_SIZE: int
+    VMCI_BUFFER_MIN_SIZE: int
+    VMCI_BUFFER_MAX_SIZE: int
+    VMCI_CONNECT_TIMEOUT: int
+    USE_FD: int
+    GSSAPI_PRINCIPAL_NAMETYPE: int
+    GSSAPI_SERVICE_PRINCIPAL_NAMETYPE: int
+    BINDTODEVICE: bytes
+    IDENTITY: bytes  # alias of routing_id
+    CONNECT_RID: bytes  # alias of connect_routing_id
+    TCP_ACCEPT_FILTER: bytes
+    IPC_FILTER_PID: int
+    IPC_FILTER_UID: int
+    IPC_FILTER_GID: int
+    IPV4ONLY: int
+    DELAY_ATTACH_ON_CONNECT: int  # alias of immediate
+    FAIL_UNROUTABLE: int  # alias of router_mandatory
+    ROUTER_BEHAVIOR: int  # alias of router_mandatory
+    ZAP_ENFORCE_DOMAIN: int
+    LOOPBACK_FASTPATH: int
+    METADATA: bytes
+    MULTICAST_LOOP: int
+    ROUTER_NOTIFY: int
+    XPUB_MANUAL_LAST_VALUE: int
+    SOCKS_USERNAME: bytes
+    SOCKS_PASSWORD: bytes
+    IN_BATCH_SIZE: int
+    OUT_BATCH_SIZE: int
+    WSS_KEY_PEM: bytes
+    WSS_CERT_PEM: bytes
+    WSS_TRUST_PEM: bytes
+    WSS_HOSTNAME: bytes
+    WSS_TRUST_SYSTEM: int
+    ONLY_FIRST_SUBSCRIBE: int
+    RECONNECT_STOP: int
+    HELLO_MSG: bytes
+    DISCONNECT_MSG: bytes
+    PRIORITY: int
+    BUSY_POLL: int
+    HICCUP_MSG: bytes
+    XSUB_VERBOSE_UNSUBSCRIBE: int
+    NORM_MODE: int
+    NORM_UNICAST_NACK: int
+    NORM_BUFFER_SIZE: int
+    NORM_SEGMENT_SIZE: int
+    NORM_BLOCK_SIZE: int
+    NORM_NUM_PARITY: int
+    NORM_NUM_AUTOPARITY: int
+    NORM_PUSH: int
 
     @property
     def rcvmore(self) -> int: ...
@@ -146,3 +257,27 @@ class SocketOptionAttributes:
 
     @property
     def topics_count(self) -> int: ...
+
+    @property
+    def RCVMORE(self) -> int: ...
+
+    @property
+    def FD(self) -> int: ...
+
+    @property
+    def EVENTS(self) -> int: ...
+
+    @property
+    def TYPE(self) -> int: ...
+
+    @property
+    def LAST_ENDPOINT(self) -> bytes: ...
+
+    @property
+    def MECHANISM(self) -> int: ...
+
+    @property
+    def THREAD_SAFE(self) -> int: ...
+
+    @property
+    def TOPICS_COUNT(self) -> int: ...
