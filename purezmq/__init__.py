@@ -22,6 +22,7 @@ from .error import (
     zmq_errno,
 )
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
+from .sugar.frame import _FINISHED_TRACKER
 from .sugar.proxy import device, proxy, proxy_steerable
 
 __version__ = "0.1.0"

@@ -72,6 +72,7 @@ class SocketBase:
         "_rcvmore",
         "_connects",
         "_inproc_bound",
+        "_owner",
         "__weakref__",
     )
 
@@ -91,12 +92,26 @@ class SocketBase:
         self._rcvmore = 0
         self._connects: dict[str, list[tuple[Optional[Session], Optional[Pipe]]]] = {}
         self._inproc_bound: list[str] = []
+        self._owner = True  # False for a shadow: collecting it leaves the socket open
+
+    def _share(self, other: SocketBase) -> None:
+        """Become a shadow of `other`: the same socket (hub, pipes, endpoints),
+        not its owner. A half-sent or half-read multipart message stays with
+        the object that started it."""
+        for name in SocketBase.__slots__:
+            if name != "__weakref__":
+                setattr(self, name, getattr(other, name))
+        self._send_parts = []
+        self._recv_msg = None
+        self._recv_index = 0
+        self._rcvmore = 0
+        self._owner = False
 
     def __del__(self) -> None:
         # As pyzmq: a socket dropped without close() is closed, so that
-        # Context.term() does not wait for it forever.
+        # Context.term() does not wait for it forever; a shadow never is.
         hub = getattr(self, "_hub", None)
-        if hub is not None and not hub.closed:
+        if hub is not None and not hub.closed and getattr(self, "_owner", False):
             try:
                 hub.close()
             except Exception:

@@ -12,6 +12,7 @@ import errno
 import os
 import threading
 import types
+import weakref
 from typing import Any, Optional
 
 from .. import constants as C
@@ -50,11 +51,21 @@ class Context(ContextBase):
     def __class_getitem__(cls, item: Any) -> Any:
         return types.GenericAlias(cls, item)  # Context[Socket] in type hints, as pyzmq
 
-    def __init__(self, io_threads: int = 1, shadow: Any = 0, **kwargs: Any) -> None:
+    def __init__(self, io_threads: Any = 1, shadow: Any = 0, **kwargs: Any) -> None:
+        if isinstance(io_threads, Context) and not shadow:
+            io_threads, shadow = 1, io_threads  # Context(other_context): a shadow
+        if shadow:
+            # The same context (a shared __dict__): sockets, options, the I/O
+            # thread. term() on it terminates that context, as in pyzmq.
+            original = _resolve_shadow(shadow)
+            object.__setattr__(self, "__dict__", original.__dict__)
+            return
         ContextBase.__init__(self, io_threads)
         self.sockopts: dict[int, Any] = {}
         self._ctx_options = {opt: row[0] for opt, row in _CTX_OPTIONS.items()}
         self._ctx_options[ContextOption.IO_THREADS] = io_threads
+        self._underlying = id(self)
+        _live[id(self)] = self
 
     @classmethod
     def instance(cls, io_threads: int = 1) -> Context:
@@ -69,11 +80,14 @@ class Context(ContextBase):
 
     @classmethod
     def shadow(cls, address: Any) -> Context:
-        raise ZMQError(errno.ENOTSUP, "purezmq contexts cannot shadow a libzmq context")
+        """Another view of the context at `address` (its `underlying`, or the
+        context itself); a libzmq context cannot be shadowed."""
+        return cls(shadow=address)
 
     @property
     def underlying(self) -> int:
-        return id(self)
+        """An address that `Context.shadow` accepts."""
+        return int(self._underlying)
 
     def __enter__(self) -> Context:
         return self
@@ -93,10 +107,10 @@ class Context(ContextBase):
         return self.debug_state()
 
     def __copy__(self) -> Context:
-        return self
+        return type(self).shadow(self)  # as pyzmq: a shadow
 
     def __deepcopy__(self, memo: Any) -> Context:
-        return self
+        return self.__copy__()
 
     def socket(self, socket_type: int, socket_class: Any = None, **kwargs: Any) -> Socket:
         """Create a socket of `socket_type` (zmq.PUSH, zmq.ROUTER, ...)."""
@@ -164,6 +178,18 @@ class Context(ContextBase):
             if opt is not None and int(opt) in self.sockopts:
                 return self.sockopts[int(opt)]
         raise AttributeError(f"{type(self).__name__} has no attribute {key!r}")
+
+
+_live: weakref.WeakValueDictionary[int, Context] = weakref.WeakValueDictionary()
+
+
+def _resolve_shadow(address: Any) -> Context:
+    if isinstance(address, Context):
+        address = address.underlying
+    original = _live.get(int(address)) if isinstance(address, int) else None
+    if original is None:
+        raise ZMQError(errno.EFAULT, f"No purezmq context at address {address!r} to shadow")
+    return original
 
 
 def _ctx_name(option: int) -> str:

@@ -143,3 +143,9 @@ class Frame:
 
 
 Message = Frame
+
+
+_done = threading.Event()
+_done.set()
+# The tracker of a message purezmq is already finished with (pyzmq's name).
+_FINISHED_TRACKER = MessageTracker(_done)

@@ -19,8 +19,8 @@ import errno
 import json
 import pickle
 import random
-import threading
 import types
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -28,7 +28,7 @@ from .. import constants as C
 from ..constants import SocketOption as O
 from ..core.socket_base import SocketBase
 from ..error import ZMQBindError, ZMQError
-from .frame import Frame, MessageTracker, _TrackedBuffer
+from .frame import _FINISHED_TRACKER, Frame, MessageTracker, _TrackedBuffer
 
 if TYPE_CHECKING:
     from ._option_attrs import SocketOptionAttributes as _OptionAttributes
@@ -38,8 +38,8 @@ else:
 
 _NOBLOCK = int(C.NOBLOCK)
 _SNDMORE = int(C.SNDMORE)
-_DONE_TRACKER_EVENT = threading.Event()
-_DONE_TRACKER_EVENT.set()
+# Live sockets by `underlying`, for shadow(address).
+_live: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
 
 
 def _frame_bytes(data: Any, copy: bool, track: bool) -> Any:
@@ -92,13 +92,31 @@ class Socket(SocketBase, _OptionAttributes):
     """A ZeroMQ socket; create it with ``Context.socket(socket_type)``."""
 
     __slots__ = ("context", "_socket_type", "copy_threshold")
+    context: Context
+    _socket_type: int
+    copy_threshold: int
 
     def __class_getitem__(cls, item: Any) -> Any:
         return types.GenericAlias(cls, item)  # Socket[bytes] in type hints, as pyzmq
 
     def __init__(
-        self, context: Optional[Context] = None, socket_type: int = -1, **kwargs: Any
+        self,
+        context: Optional[Context] = None,
+        socket_type: int = -1,
+        *,
+        shadow: Any = 0,
+        copy_threshold: Optional[int] = None,
+        **kwargs: Any,
     ) -> None:
+        if isinstance(context, Socket) and not shadow:
+            context, shadow = None, context  # Socket(other_socket): a shadow, as pyzmq
+        if shadow:
+            original = _resolve_shadow(shadow)
+            self._share(original)
+            self.context = original.context
+            self._socket_type = original._socket_type
+            self.copy_threshold = original.copy_threshold
+            return
         if context is None:
             from .context import Context
 
@@ -110,7 +128,14 @@ class Socket(SocketBase, _OptionAttributes):
             if socket_type in C.SocketType._value2member_map_
             else socket_type
         )
-        self.copy_threshold = 65536
+        self.copy_threshold = 65536 if copy_threshold is None else copy_threshold
+        _live[id(self)] = self
+
+    @classmethod
+    def shadow(cls, address: Any) -> Socket:
+        """A non-owning view of the socket at `address` (its `underlying`, or
+        the socket): the same socket, but collecting the view leaves it open."""
+        return cls(shadow=address)
 
     # ------------------------------------------------------------------
     # pyzmq attribute-style options (s.linger = 0, s.identity, s.rcvtimeo)
@@ -128,7 +153,8 @@ class Socket(SocketBase, _OptionAttributes):
 
     @property
     def underlying(self) -> int:
-        return id(self)
+        """An address that `Socket.shadow` accepts (the owning object's id)."""
+        return id(self) if self._owner else _underlying(self)
 
     def fileno(self) -> int:
         self.check_open()
@@ -148,10 +174,10 @@ class Socket(SocketBase, _OptionAttributes):
         self.close()
 
     def __copy__(self) -> Socket:
-        return self
+        return type(self).shadow(self.underlying)  # as pyzmq: a shadow
 
     def __deepcopy__(self, memo: Any) -> Socket:
-        return self
+        return self.__copy__()
 
     # ------------------------------------------------------------------
     # bind / connect
@@ -282,7 +308,7 @@ class Socket(SocketBase, _OptionAttributes):
             msg = [data]
             if not self._pattern_send(msg):
                 self._send_blocking(msg, flags)
-            return None if copy else MessageTracker(_DONE_TRACKER_EVENT)
+            return None if copy else _FINISHED_TRACKER
         if not self._hub.ok:
             self.check_open()
         if routing_id is not None or group is not None:
@@ -292,7 +318,7 @@ class Socket(SocketBase, _OptionAttributes):
         if track:
             return MessageTracker.watch(frame)
         if not copy:
-            return MessageTracker(_DONE_TRACKER_EVENT)
+            return _FINISHED_TRACKER
         return None
 
     def send_multipart(
@@ -320,7 +346,7 @@ class Socket(SocketBase, _OptionAttributes):
                 *[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer]
             )
         if not copy:
-            return MessageTracker(_DONE_TRACKER_EVENT)
+            return _FINISHED_TRACKER
         return None
 
     def send_string(
@@ -386,6 +412,23 @@ class Socket(SocketBase, _OptionAttributes):
             return data
         return _make_frame(data, bool(self._rcvmore))
 
+    def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive one frame into `buffer` (any writable buffer); returns the
+        frame's full size. A frame larger than `nbytes` (0: the buffer's
+        size) is truncated, as zmq_recv does."""
+        view = memoryview(buffer)
+        if view.readonly:
+            raise BufferError("memoryview: underlying buffer is not writable")
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        size = view.nbytes
+        if nbytes < 0 or nbytes > size:
+            raise ValueError(f"nbytes={nbytes} too big for memoryview of {size}B")
+        frame = self.recv_part(flags)
+        n = min(nbytes or size, len(frame))
+        view[:n] = memoryview(frame)[:n]
+        return len(frame)
+
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive all frames of the next message."""
         msg = self.recv_msg(flags)
@@ -438,6 +481,23 @@ class Socket(SocketBase, _OptionAttributes):
         sock = self.context.socket(C.PAIR)
         sock.connect(addr)
         return sock
+
+
+def _resolve_shadow(address: Any) -> Socket:
+    """The live socket a shadow address names."""
+    if isinstance(address, Socket):
+        address = address.underlying
+    original = _live.get(int(address))
+    if original is None:
+        raise ZMQError(errno.ENOTSOCK, f"No socket at address {address!r} to shadow")
+    return original
+
+
+def _underlying(shadow: Socket) -> int:
+    for address, sock in list(_live.items()):
+        if sock._hub is shadow._hub:
+            return address
+    return id(shadow)
 
 
 def _endpoint(addr: Any) -> str:

@@ -5,6 +5,8 @@ Context._socket_class, context options, repr."""
 
 from __future__ import annotations
 
+import copy
+import gc
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -146,3 +148,85 @@ def test_repr(lib: Any) -> None:
     assert re.fullmatch(rf"<{name}\.Socket\({name}\.PUSH\) at 0x[0-9a-f]+ closed>", repr(s))
     ctx.term()
     assert re.fullmatch(rf"<{name}\.Context\(\) at 0x[0-9a-f]+ closed>", repr(ctx))
+
+
+def _pair(lib: Any, name: str) -> tuple[Any, Any]:
+    a = lib.test_ctx.socket(lib.PAIR)
+    b = lib.test_ctx.socket(lib.PAIR)
+    for s in (a, b):
+        s.linger = 0
+        s.rcvtimeo = s.sndtimeo = 5000
+    a.bind(f"inproc://{name}")
+    b.connect(f"inproc://{name}")
+    return a, b
+
+
+def test_recv_into(lib: Any) -> None:
+    a, b = _pair(lib, "into")
+    a.send(b"abcdef")
+    buf = bytearray(4)
+    assert b.recv_into(buf) == 6 and buf == b"abcd"  # truncated; the full size returned
+    a.send(b"xy")
+    buf = bytearray(4)
+    assert b.recv_into(buf) == 2 and buf == b"xy\0\0"
+    a.send(b"abcdef")
+    buf = bytearray(10)
+    assert b.recv_into(buf, nbytes=3) == 6 and buf == b"abc" + b"\0" * 7
+    a.send_multipart([b"p1", b"p2"])
+    buf = bytearray(4)
+    assert b.recv_into(buf) == 2 and b.rcvmore
+    assert b.recv_into(buf) == 2 and not b.rcvmore
+    window = memoryview(bytearray(8))[2:6]
+    a.send(b"123456")
+    assert b.recv_into(window) == 6 and bytes(window.obj) == b"\0\x001234\0\0"
+
+
+def test_recv_into_errors(lib: Any) -> None:
+    a, b = _pair(lib, "into-errors")
+    with pytest.raises(BufferError):
+        b.recv_into(b"immutable")
+    for nbytes in (-1, 10):
+        with pytest.raises(ValueError, match=f"nbytes={nbytes} too big"):
+            b.recv_into(bytearray(4), nbytes=nbytes)
+    with pytest.raises(lib.Again):
+        b.recv_into(bytearray(4), flags=lib.NOBLOCK)
+    b.close()
+    with pytest.raises(lib.ZMQError) as info:
+        b.recv_into(bytearray(4))
+    assert info.value.errno == lib.ENOTSOCK
+
+
+def test_shadow_socket(lib: Any) -> None:
+    a, b = _pair(lib, "shadow")
+    view = lib.Socket.shadow(a.underlying)
+    assert view is not a and view.underlying == a.underlying
+    view.send(b"via the shadow")
+    assert b.recv() == b"via the shadow"
+    copied = copy.copy(a)  # a shadow too
+    assert copied is not a and copied.underlying == a.underlying
+    del copied, view
+    gc.collect()
+    assert not a.closed  # collecting a view leaves the socket open
+    a.send(b"still open")
+    assert b.recv() == b"still open"
+    lib.Socket.shadow(a.underlying).close()  # an explicit close closes the socket
+    assert a.closed
+
+
+def test_shadow_context(lib: Any) -> None:
+    ctx = lib.Context()
+    view = lib.Context.shadow(ctx.underlying)
+    assert view is not ctx and view.underlying == ctx.underlying
+    s = view.socket(lib.PUSH)  # a socket of the same context
+    s.close()
+    copied = copy.copy(ctx)
+    assert copied is not ctx and copied.underlying == ctx.underlying
+    ctx.term()
+
+
+def test_finished_tracker(lib: Any) -> None:
+    assert lib._FINISHED_TRACKER.done
+    a, b = _pair(lib, "tracker")
+    tracker = a.send(b"x", copy=False)
+    assert tracker.done
+    b.recv()
