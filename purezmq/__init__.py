@@ -24,39 +24,54 @@ from .error import (
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
 from .sugar.frame import _FINISHED_TRACKER
 from .sugar.proxy import device, proxy, proxy_steerable
+from .sugar.version import (
+    __revision__,
+    __version__,
+    purezmq_version,
+    purezmq_version_info,
+    pyzmq_version,
+    pyzmq_version_info,
+    zmq_version,
+    zmq_version_info,
+)
+from .utils import interop as _interop  # noqa: F401 -- loaded with the package, as in pyzmq
+from .utils import jsonapi as _jsonapi  # noqa: F401
 
-__version__ = "0.1.0"
 VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH = 4, 3, 5  # the libzmq behaviour we follow
 COPY_THRESHOLD = 65536
 DRAFT_API = False
 IPC_PATH_MAX_LEN = 107
 
 
-def zmq_version_info() -> tuple[int, int, int]:
-    """The libzmq version whose wire behaviour and semantics purezmq follows."""
-    return (VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH)
-
-
-def zmq_version() -> str:
-    return "{}.{}.{}".format(*zmq_version_info())
-
-
-def pyzmq_version_info() -> tuple[int, ...]:
-    """The pyzmq API level purezmq mirrors (for code that checks it)."""
-    return (27, 1, 0)
-
-
-def pyzmq_version() -> str:
-    return ".".join(map(str, pyzmq_version_info()))
-
-
-def purezmq_version() -> str:
-    return __version__
-
-
 def has(capability: str) -> bool:
-    """Which optional libzmq capabilities exist here (ipc yes; curve not yet)."""
-    return capability in ("ipc",)
+    """Whether this purezmq has `capability`, by libzmq's names (``zmq_has``).
+
+    Transports (ipc, pgm, tipc, norm, vmci, ws, wss) count when purezmq can bind and
+    connect them here: today tcp, inproc and, where the platform has Unix sockets, ipc.
+    Security mechanisms (curve, gssapi) count when purezmq implements them: NULL and
+    PLAIN only so far. ``draft`` is ``DRAFT_API``. Any other name is False.
+    """
+    if not isinstance(capability, str):
+        raise TypeError(
+            "Argument 'capability' has incorrect type "
+            f"(expected str, got {type(capability).__name__})"
+        )
+    import socket as _socket
+
+    from .reactor.endpoint import TRANSPORTS
+    from .zmtp import mechanisms
+
+    if capability == "draft":
+        return DRAFT_API
+    if capability == "ipc":
+        return "ipc" in TRANSPORTS and hasattr(_socket, "AF_UNIX")
+    if capability in ("pgm", "tipc", "norm", "vmci", "ws", "wss"):
+        return capability in TRANSPORTS
+    if capability in ("curve", "gssapi"):
+        # a mechanism exists once the package exports its classes (CurveServer, ...)
+        prefix = capability.capitalize()
+        return any(name.startswith(prefix) for name in mechanisms.__all__)
+    return False
 
 
 def __getattr__(name: str) -> object:
@@ -77,6 +92,8 @@ def get_library_dirs() -> list[str]:
 
 
 __all__ = [
+    "__revision__",
+    "__version__",
     "Again",
     "Context",
     "ContextTerminated",
@@ -96,6 +113,8 @@ __all__ = [
     "has",
     "proxy",
     "proxy_steerable",
+    "purezmq_version",
+    "purezmq_version_info",
     "pyzmq_version",
     "pyzmq_version_info",
     "select",

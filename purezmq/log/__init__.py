@@ -1,0 +1,1 @@
+"""Logging over ZeroMQ: ``purezmq.log.handlers.PUBHandler`` and ``TopicLogger``."""
