@@ -22,7 +22,7 @@ from .error import (
     zmq_errno,
 )
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
-from .sugar.frame import _FINISHED_TRACKER
+from .sugar.frame import _FINISHED_TRACKER as _FINISHED_TRACKER
 from .sugar.proxy import device, proxy, proxy_steerable
 from .sugar.version import (
     __revision__,
