@@ -63,7 +63,7 @@ class ZapHandler:
         self._sock.close()
 
 
-def _events(monitor: Any, timeout: float = 2.0, until: int = 0) -> list[tuple[int, int]]:
+def _events(monitor: Any, timeout: float = 10.0, until: int = 0) -> list[tuple[int, int]]:
     seen: list[tuple[int, int]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
