@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
 
 import purezmq as zmq
+from tests.testing import make_socket, terminate
 
 
 @pytest.fixture

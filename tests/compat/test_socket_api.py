@@ -16,9 +16,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
 
 import purezmq
+from tests.testing import make_socket, terminate
 
 zmq = purezmq
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import settle_subscriptions
+
+from tests.testing import make_socket, settle_subscriptions
 
 zmq = pytest.importorskip("zmq")
 

@@ -17,8 +17,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import fd_count, settle_subscriptions, term_in_thread, wait_for
 
 import purezmq as zmq
 from purezmq import devices
@@ -37,6 +35,7 @@ from purezmq.devices import (
     ThreadProxy,
     ThreadProxySteerable,
 )
+from tests.testing import eventually, fd_count, make_socket, settle_subscriptions, term_in_thread
 
 LOCAL = "tcp://127.0.0.1"
 PROC_TIMEOUT = 20.0
@@ -216,8 +215,8 @@ def test_thread_device_runs_in_another_thread_and_leaves_nothing(ctx: Any) -> No
     assert dev.ran_on == dev.launcher.ident != threading.get_ident()
     assert dev._sockets[0].rcvhwm == 50  # the queued option was replayed
     _stop_thread_device(dev, context)
-    assert wait_for(lambda: set(threading.enumerate()) <= threads_before, 5)
-    assert wait_for(lambda: fd_count() <= fds_before, 5), (fd_count(), fds_before)
+    eventually(lambda: set(threading.enumerate()) <= threads_before, 5)
+    eventually(lambda: fd_count() <= fds_before, 5, what=f"the fd count back to {fds_before}")
 
 
 def test_thread_device_with_context_instance_stops_on_term(ctx: Any) -> None:
@@ -231,7 +230,7 @@ def test_thread_device_with_context_instance_stops_on_term(ctx: Any) -> None:
     pull.connect(f"{LOCAL}:{out_port}")
     push.send_multipart([b"a", b"b"])
     assert pull.recv_multipart() == [b"a", b"b"]
-    assert wait_for(lambda: dev._context is not None)
+    eventually(lambda: dev._context is not None)
     assert dev._context is zmq.Context.instance()
     term_in_thread(zmq.Context.instance())  # the shared instance: a new one comes next time
     dev.join(10)
@@ -249,7 +248,7 @@ def test_thread_device_connects_and_echoes_with_one_socket(ctx: Any) -> None:
     dev.connect_in(f"{LOCAL}:{port}")
     dev.start()
     # a ROUTER drops messages for a peer it does not know yet: probe until it does
-    assert wait_for(lambda: _probe(server, [b"echo-device", b"probe"]))
+    eventually(lambda: _probe(server, [b"echo-device", b"probe"]))
     for i in range(3):
         server.send_multipart([b"echo-device", b"ping %d" % i])
         assert server.recv_multipart() == [b"echo-device", b"ping %d" % i]

@@ -16,11 +16,10 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import settle_subscriptions, term_in_thread
 
 import purezmq
 from purezmq import devices as pdevices
+from tests.testing import make_socket, settle_subscriptions, term_in_thread
 
 zmq = pytest.importorskip("zmq")
 zmq_devices = pytest.importorskip("zmq.devices")

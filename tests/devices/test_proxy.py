@@ -14,12 +14,11 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
-from device_helpers import RelayThread, settle_subscriptions, term_in_thread
 
 import purezmq as zmq
 from purezmq.devices import monitored_queue
 from purezmq.sugar.proxy import ProxyStatistics
+from tests.testing import RelayThread, make_socket, settle_subscriptions, term_in_thread, terminate
 
 
 class Bench:

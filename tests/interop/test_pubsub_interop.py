@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from helpers import bind, drain_socket, until
 
 import purezmq
+from tests.testing import bind, drain_socket, until
 
 zmq = pytest.importorskip("zmq")
 

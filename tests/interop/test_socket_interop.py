@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq
+from tests.testing import make_socket
 
 zmq = pytest.importorskip("zmq")
 

@@ -9,9 +9,9 @@ import time
 from typing import Any, Callable
 
 import pytest
-from conftest import make_socket
 
 import purezmq as zmq
+from tests.testing import make_socket
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 

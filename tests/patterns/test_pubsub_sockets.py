@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import pytest
-from helpers import bind, drain_socket, until
 
 import purezmq as zmq
+from tests.testing import bind, drain_socket, until
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 

@@ -10,11 +10,11 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq as zmq
 from purezmq.zmtp import Connection, Phase
 from purezmq.zmtp.errors import ZMTP_INVALID_METADATA
+from tests.testing import make_socket
 
 EVENT = struct.Struct("=HI")
 

@@ -8,20 +8,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-from zmtp_helpers import (
-    FEEDERS,
-    command,
-    feed_bytewise,
-    feed_chunks,
-    frame,
-    greeting,
-    message,
-    messages,
-    metadata,
-    ready,
-    split_frames,
-    traffic_conn,
-)
 
 from purezmq.zmtp import LARGE_FRAME, Cancel, Connection, Phase, Ping, Pong, Subscribe
 from purezmq.zmtp.errors import (
@@ -45,6 +31,20 @@ from purezmq.zmtp.framing import (
     frame_header,
     get_property,
     split_command,
+)
+from tests.testing import (
+    FEEDERS,
+    command,
+    feed_bytewise,
+    feed_chunks,
+    frame,
+    greeting,
+    message,
+    messages,
+    metadata,
+    ready,
+    split_frames,
+    traffic_conn,
 )
 
 # ----------------------------------------------------------------------
