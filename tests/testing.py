@@ -2,7 +2,8 @@
 (conftest.py holds only fixtures).
 
 * Waiting on a condition, never on time: `eventually`, `wait_for_event`,
-  `watch`, `until`, `settle_subscriptions`.
+  `watch`, `wait_connected`, `io_barrier`, `bind_when_free`, `until`,
+  `settle_subscriptions`.
 * Real sockets and contexts, either library: `make_socket`, `terminate`,
   `term_in_thread`, `bind`, `drain_socket`, `efsm`, `RelayThread`, `fd_count`.
 * Cores and routing objects on in-memory pipes, no threads: `run_now`,
@@ -143,6 +144,44 @@ def watch(sock: Any, events: Optional[int] = None) -> Any:
     return monitor
 
 
+def wait_connected(monitor: Any, count: int = 1, timeout: float = WAIT_TIMEOUT) -> None:
+    """Wait until `count` more connections of the socket `monitor` watches (see
+    `watch`) have finished their ZMTP handshake and been handed to the socket,
+    so the next send can route to every one of them. Not for inproc, which has
+    no handshake: an inproc connect is wired when connect() returns."""
+    wait_for_event(monitor, purezmq.EVENT_HANDSHAKE_SUCCEEDED, timeout, count)
+    if isinstance(monitor, purezmq.Socket):
+        io_barrier(monitor.context, timeout)
+
+
+def io_barrier(ctx: purezmq.Context, timeout: float = WAIT_TIMEOUT) -> None:
+    """Return once a purezmq context's I/O thread has run everything queued
+    before this call. The I/O thread reports HANDSHAKE_SUCCEEDED from inside
+    the callback that goes on to post the new pipe to the socket, so after
+    this barrier that post has happened and the socket's next send or recv
+    attaches the pipe."""
+    done = threading.Event()
+    ctx._io().call_soon_threadsafe(done.set)
+    if not done.wait(timeout):
+        pytest.fail(f"the I/O thread of {ctx!r} did not answer within {timeout}s")
+
+
+def bind_when_free(sock: Any, addr: str, timeout: float = WAIT_TIMEOUT) -> None:
+    """Bind `sock` to `addr` as soon as the address is free: a closed or
+    unbound socket's listener goes away on its I/O thread, a moment later."""
+
+    def bound() -> bool:
+        try:
+            sock.bind(addr)
+        except Exception as exc:
+            if getattr(exc, "errno", None) == errno.EADDRINUSE:
+                return False
+            raise
+        return True
+
+    eventually(bound, timeout, what=f"{addr} free to bind")
+
+
 def until(pub_send: Callable[[], Any], sub: Any, timeout: float = WAIT_TIMEOUT) -> list[bytes]:
     """Publish until the subscriber gets something (the slow joiner); returns
     the first message received."""
@@ -242,11 +281,6 @@ def efsm(fn: Any, *args: Any) -> None:
     with pytest.raises(purezmq.ZMQError) as exc:
         fn(*args)
     assert exc.value.errno == purezmq.EFSM
-
-
-def is_again(exc: BaseException) -> bool:
-    """A ZMQError(EAGAIN) of either library."""
-    return getattr(exc, "errno", None) == errno.EAGAIN
 
 
 def fd_count() -> int:
