@@ -2,8 +2,8 @@
 (conftest.py holds only fixtures).
 
 * Waiting on a condition, never on time: `eventually`, `wait_for_event`,
-  `watch`, `wait_connected`, `io_barrier`, `bind_when_free`, `until`,
-  `settle_subscriptions`.
+  `watch`, `wait_connected`, `io_barrier`, `bind_when_free`, `on_stack`,
+  `innermost`, `until`, `settle_subscriptions`.
 * Real sockets and contexts, either library: `make_socket`, `terminate`,
   `term_in_thread`, `bind`, `drain_socket`, `efsm`, `RelayThread`, `fd_count`.
 * Cores and routing objects on in-memory pipes, no threads: `run_now`,
@@ -180,6 +180,25 @@ def bind_when_free(sock: Any, addr: str, timeout: float = WAIT_TIMEOUT) -> None:
         return True
 
     eventually(bound, timeout, what=f"{addr} free to bind")
+
+
+def on_stack(thread: threading.Thread, name: str) -> bool:
+    """True while a function called `name` is on `thread`'s Python stack (to
+    wait until a thread is inside a blocking call). Code in C, such as
+    pyzmq's recv, has no frame of its own: there the caller's frame is the
+    innermost one."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def innermost(thread: threading.Thread) -> str:
+    """The name of the function `thread` is running (its innermost Python frame)."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    return "" if frame is None else frame.f_code.co_name
 
 
 def until(pub_send: Callable[[], Any], sub: Any, timeout: float = WAIT_TIMEOUT) -> list[bytes]:
