@@ -182,7 +182,7 @@ def test_device_runs_in_the_caller_until_its_context_ends(ctx: Any) -> None:
 def test_device_join_timeout_returns() -> None:
     dev = Device(zmq.QUEUE, zmq.ROUTER, zmq.DEALER)
     t0 = time.monotonic()
-    dev.join(0.05)  # never started: returns after the timeout
+    dev.join(0.05)  # never started: returns after the timeout (the wait under test)
     assert time.monotonic() - t0 < 2 and not dev.done
 
 
@@ -361,16 +361,16 @@ def _monitored_round_trip(
     client.connect(f"{LOCAL}:{in_port}")
     worker = make_socket(ctx, zmq.DEALER)
     worker.connect(f"{LOCAL}:{out_port}")
+
     # the monitor PUB drops until the SUB's subscription arrives: probe first
-    deadline = time.monotonic() + PROC_TIMEOUT
-    while True:
+    def monitor_saw_traffic() -> bool:
         client.send_multipart([b"", b"probe"])
         probe = worker.recv_multipart()
         worker.send_multipart(probe)
         client.recv_multipart()
-        if mon.poll(100):
-            break
-        assert time.monotonic() < deadline, "the monitor never saw traffic"
+        return bool(mon.poll(100))
+
+    eventually(monitor_saw_traffic, PROC_TIMEOUT, interval=0, what="the monitor seeing traffic")
     while mon.poll(200):
         mon.recv_multipart()
     client.send_multipart([b"", b"request"])
@@ -436,13 +436,13 @@ def test_monitored_queue_device_router_router(ctx: Any) -> None:
     bob = make_socket(ctx, zmq.DEALER)
     bob.setsockopt(zmq.IDENTITY, b"bob")
     bob.connect(f"{LOCAL}:{out_port}")
+
     # routing needs both handshakes done: retry until bob hears alice
-    deadline = time.monotonic() + 5
-    while True:
+    def bob_hears_alice() -> bool:
         alice.send_multipart([b"bob", b"hello"])
-        if bob.poll(100):
-            break
-        assert time.monotonic() < deadline
+        return bool(bob.poll(100))
+
+    eventually(bob_hears_alice, interval=0, what="bob hearing alice")
     assert bob.recv_multipart() == [b"alice", b"hello"]
     while bob.poll(100):
         bob.recv_multipart()
@@ -468,7 +468,8 @@ def test_thread_proxy_steerable_pause_resume(ctx: Any) -> None:
     ctrl.connect(f"{LOCAL}:{ctrl_port}")
     settle_subscriptions(pub, sub, b"t")
     ctrl.send(b"PAUSE")
-    time.sleep(0.1)
+    ctrl.send(b"STATISTICS")  # commands run in order: once it answers, PAUSE is in force
+    ctrl.recv_multipart()
     pub.send(b"t1")
     with pytest.raises(zmq.Again):
         sub.recv()
