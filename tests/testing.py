@@ -6,6 +6,7 @@
   `innermost`, `until`, `settle_subscriptions`.
 * Real sockets and contexts, either library: `make_socket`, `terminate`,
   `term_in_thread`, `bind`, `drain_socket`, `efsm`, `RelayThread`, `fd_count`.
+* The I/O thread: `FakeClock`, `on_loop`, `sync`, `advance`.
 * Cores and routing objects on in-memory pipes, no threads: `run_now`,
   `CorePeer`, `drain_pipe`, `recv_all`, `check_pipe_array`.
 * The sans-IO codec: vectors (`libzmq`, `rfc`), raw wire builders written from
@@ -31,6 +32,7 @@ from typing import Any, Callable, Optional, TypeVar
 import pytest
 
 import purezmq
+from purezmq.reactor.loop import IOThread
 from purezmq.routing.array import PipeArray
 from purezmq.routing.pipe import Pipe, pipe_pair
 from purezmq.zmtp import Connection, Phase
@@ -151,19 +153,16 @@ def wait_connected(monitor: Any, count: int = 1, timeout: float = WAIT_TIMEOUT) 
     no handshake: an inproc connect is wired when connect() returns."""
     wait_for_event(monitor, purezmq.EVENT_HANDSHAKE_SUCCEEDED, timeout, count)
     if isinstance(monitor, purezmq.Socket):
-        io_barrier(monitor.context, timeout)
+        io_barrier(monitor.context)
 
 
-def io_barrier(ctx: purezmq.Context, timeout: float = WAIT_TIMEOUT) -> None:
+def io_barrier(ctx: purezmq.Context) -> None:
     """Return once a purezmq context's I/O thread has run everything queued
     before this call. The I/O thread reports HANDSHAKE_SUCCEEDED from inside
     the callback that goes on to post the new pipe to the socket, so after
     this barrier that post has happened and the socket's next send or recv
     attaches the pipe."""
-    done = threading.Event()
-    ctx._io().call_soon_threadsafe(done.set)
-    if not done.wait(timeout):
-        pytest.fail(f"the I/O thread of {ctx!r} did not answer within {timeout}s")
+    on_loop(ctx._io(), lambda: None)
 
 
 def bind_when_free(sock: Any, addr: str, timeout: float = WAIT_TIMEOUT) -> None:
@@ -331,6 +330,58 @@ class RelayThread:
     def join(self, timeout: float = JOIN_TIMEOUT) -> None:
         self.thread.join(timeout)
         assert not self.thread.is_alive(), "relay thread still running"
+
+
+# ---------------------------------------------------------------------------
+# An IOThread on a fake clock
+# ---------------------------------------------------------------------------
+
+
+class FakeClock:
+    """Seconds that move only when a test says so."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def on_loop(loop: IOThread, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(*args)` on the loop's thread and return its result."""
+    done = threading.Event()
+    out: list[Any] = []
+    err: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(fn(*args))
+        except BaseException as exc:  # handed to the caller
+            err.append(exc)
+        finally:
+            done.set()
+
+    loop.call_soon_threadsafe(run)
+    if not done.wait(JOIN_TIMEOUT):
+        pytest.fail(f"the I/O thread did not run {fn!r} within {JOIN_TIMEOUT}s")
+    if err:
+        raise err[0]
+    return out[0]
+
+
+def sync(loop: IOThread) -> None:
+    """Return once the loop has been through a whole iteration that began
+    after this call: commands, then due timers. (Commands run before timers
+    in one iteration, so the first round trip lands before that iteration's
+    timers, the second one after them.)"""
+    on_loop(loop, lambda: None)
+    on_loop(loop, lambda: None)
+
+
+def advance(loop: IOThread, clock: FakeClock, seconds: float) -> None:
+    """Move the fake clock on and let the loop run every timer now due."""
+    clock.now += seconds
+    sync(loop)
 
 
 # ---------------------------------------------------------------------------
