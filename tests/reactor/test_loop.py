@@ -243,3 +243,12 @@ def test_stop_ends_the_thread_and_force_closes_handlers(clock: FakeClock) -> Non
     loop.stop(JOIN_TIMEOUT)
     assert not loop.alive
     assert closed.is_set()
+
+
+def test_sync_is_a_barrier(loop: IOThread) -> None:
+    """The helper these tests rely on: commands posted before sync have run."""
+    ran: list[int] = []
+    for i in range(10):
+        loop.call_soon_threadsafe(ran.append, i)
+    sync(loop)
+    assert ran == list(range(10))
