@@ -6,7 +6,7 @@
   `innermost`, `until`, `settle_subscriptions`.
 * Real sockets and contexts, either library: `make_socket`, `terminate`,
   `term_in_thread`, `bind`, `drain_socket`, `efsm`, `RelayThread`, `fd_count`.
-* The I/O thread: `FakeClock`, `on_loop`, `sync`, `advance`.
+* The I/O thread: `FakeClock`, `context_on_clock`, `on_loop`, `sync`, `advance`.
 * Cores and routing objects on in-memory pipes, no threads: `run_now`,
   `CorePeer`, `drain_pipe`, `recv_all`, `check_pipe_array`.
 * The sans-IO codec: vectors (`libzmq`, `rfc`), raw wire builders written from
@@ -345,6 +345,16 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def context_on_clock(clock: Callable[[], float]) -> purezmq.Context:
+    """A purezmq Context whose I/O thread runs its timers (HANDSHAKE_IVL,
+    LINGER, reconnects) on `clock`."""
+    ctx = purezmq.Context()
+    loop = IOThread(name="purezmq-io-fake-clock", clock=clock)
+    loop.start()
+    ctx._loop = loop
+    return ctx
 
 
 def on_loop(loop: IOThread, fn: Callable[..., Any], *args: Any) -> Any:
