@@ -115,6 +115,7 @@ def test_term_returns_when_the_linger_runs_out(
 ) -> None:
     loop = fctx._io()
     push = _queued_push(fctx, "ipc://" + os.path.join(ipc_dir, "nobody"), linger=60_000)
+    sync(loop)  # the close reached the session: its linger timer is armed now
     term = threading.Thread(target=fctx.term, daemon=True, name="term")
     term.start()
     advance(loop, clock, 59.9)
