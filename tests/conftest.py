@@ -1,52 +1,17 @@
-"""Shared fixtures. Every context is torn down with a bound, so a hang fails a
-test instead of blocking the suite; ports come from port 0, ipc paths from
-temporary directories."""
+"""Shared fixtures (helpers live in tests/testing.py). Every context is torn
+down with a bound, so a hang fails a test instead of blocking the suite; ports
+come from port 0, ipc paths from temporary directories."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
-import threading
-import traceback
 from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 
 import purezmq
-
-TERM_TIMEOUT = 10.0
-
-
-def terminate(ctx: Any, timeout: float = TERM_TIMEOUT) -> None:
-    """Destroy a context (purezmq or pyzmq) in a helper thread; fail if it hangs."""
-    done = threading.Event()
-    error: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            ctx.destroy(linger=0)
-        except BaseException as exc:  # reported below
-            error.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, daemon=True, name="terminate-context").start()
-    if not done.wait(timeout):
-        state = getattr(ctx, "_debug_state", lambda: "")()
-        pytest.fail(f"context {ctx!r} did not terminate within {timeout}s {state}\n{_stacks()}")
-    if error:
-        raise error[0]
-
-
-def _stacks() -> str:
-    """Every thread's stack, to show where a hang sits."""
-    names = {t.ident: t.name for t in threading.enumerate()}
-    out = []
-    for ident, frame in sys._current_frames().items():
-        out.append(f"--- thread {names.get(ident, ident)}")
-        out.extend(traceback.format_stack(frame)[-6:])
-    return "".join(out)
+from tests.testing import make_socket, terminate
 
 
 @pytest.fixture
@@ -72,15 +37,6 @@ def pyctx(pyzmq: Any) -> Iterator[Any]:
 def ipc_dir() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="purezmq-") as d:
         yield d
-
-
-def make_socket(context: Any, kind: int, timeout_ms: int = 5000) -> Any:
-    """A socket with send/recv timeouts and linger 0, for either library."""
-    sock = context.socket(kind)
-    sock.setsockopt(purezmq.RCVTIMEO, timeout_ms)
-    sock.setsockopt(purezmq.SNDTIMEO, timeout_ms)
-    sock.setsockopt(purezmq.LINGER, 0)
-    return sock
 
 
 @pytest.fixture

@@ -64,7 +64,10 @@ class Timer:
 
 
 class IOThread:
-    def __init__(self, name: str = "purezmq-io") -> None:
+    def __init__(
+        self, name: str = "purezmq-io", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock  # seconds; timers are due by it (tests may pass a fake)
         self._selector = selectors.DefaultSelector()
         self._mailbox = Mailbox()
         self._selector.register(self._mailbox.fileno(), EVENT_READ, None)
@@ -123,7 +126,7 @@ class IOThread:
             pass
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        timer = Timer(time.monotonic() + delay, next(self._seq), fn, args)
+        timer = Timer(self.clock() + delay, next(self._seq), fn, args)
         heapq.heappush(self._timers, timer)
         return timer
 
@@ -133,6 +136,7 @@ class IOThread:
         registered = self._selector.get_map()  # a live view of what is registered
         mailbox = self._mailbox
         timers = self._timers
+        clock = self.clock
         try:
             while not self._stopping:
                 timeout: Optional[float] = None
@@ -140,7 +144,7 @@ class IOThread:
                     while timers and timers[0].cancelled:
                         heapq.heappop(timers)
                     if timers:
-                        timeout = max(0.0, timers[0].when - time.monotonic())
+                        timeout = max(0.0, timers[0].when - clock())
                 if mailbox.pending:
                     timeout = 0
                 for key, mask in select(timeout):
@@ -159,7 +163,7 @@ class IOThread:
                 key = handler = None  # type: ignore[assignment]
                 self._run_mailbox()
                 if timers:
-                    now = time.monotonic()
+                    now = clock()
                     while timers and timers[0].when <= now:
                         timer = heapq.heappop(timers)
                         if timer.cancelled:

@@ -17,9 +17,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
 
 import purezmq
+from tests.testing import eventually, innermost, make_socket, on_stack, terminate
 
 zmq = purezmq
 
@@ -407,7 +407,12 @@ def test_context_term_wakes_blocked_recv(lib: Any) -> None:
 
     t = threading.Thread(target=blocked, daemon=True)
     t.start()
-    time.sleep(0.1)
+    # in the blocking recv: purezmq sleeps in Socket._sleep; pyzmq's recv is C
+    # code without a frame, so there `blocked` itself is the innermost frame
+    if lib is purezmq:
+        eventually(lambda: on_stack(t, "_sleep"), what="the thread asleep in recv")
+    else:
+        eventually(lambda: innermost(t) == "blocked", what="the thread in recv")
     termer = threading.Thread(target=c.term, daemon=True)
     termer.start()
     t.join(5)
@@ -445,15 +450,11 @@ def test_ipc_file_removed_on_unbind_and_close(ctx: purezmq.Context, ipc_dir: str
     s.bind("ipc://" + path)
     assert os.path.exists(path)
     s.unbind("ipc://" + path)
-    deadline = time.monotonic() + 2
-    while os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: not os.path.exists(path), 2, what=f"{path} removed")
     assert not os.path.exists(path)
     s.bind("ipc://" + path)
     s.close()
-    deadline = time.monotonic() + 2
-    while os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: not os.path.exists(path), 2, what=f"{path} removed")
     assert not os.path.exists(path)
 
 

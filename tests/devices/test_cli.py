@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import settle_subscriptions
+
+from tests.testing import make_socket, settle_subscriptions
 
 zmq = pytest.importorskip("zmq")
 
@@ -37,6 +37,7 @@ class Runner:
             cwd=ROOT,
         )
         self.banner = self._read_line()
+        self.seen = ""  # output read by wait_for_output, given back by stop()
         self.endpoints = dict(re.findall(r"(\w+) [A-Z]+ bind (\S+?)(?:[;,]|$)", self.banner))
 
     def _read_line(self) -> str:
@@ -56,10 +57,28 @@ class Runner:
             raise AssertionError(f"the runner exited: {err}")
         return line.strip()
 
+    def wait_for_output(self, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Read the runner's stdout until `text` shows up (fail after `timeout`)."""
+        import selectors
+
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while text not in self.seen:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    pytest.fail(f"the runner never printed {text!r}; got {self.seen!r}")
+                data = os.read(fd, 65536)
+                if not data:
+                    pytest.fail(f"the runner exited before printing {text!r}")
+                self.seen += data.decode()
+
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str, str]:
         self.proc.send_signal(sig)
         out, err = self.proc.communicate(timeout=15)
-        return self.proc.returncode, out, err
+        return self.proc.returncode, self.seen + out, err
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -138,7 +157,7 @@ def test_streamer_runner_sigint_and_periodic_stats(pyctx: Any, runners: list[Run
     for i in range(50):
         push.send(b"%d" % i)
     assert [pull.recv() for _ in range(50)] == [b"%d" % i for i in range(50)]
-    time.sleep(0.5)
+    r.wait_for_output("stats: frontend in 50 frames")
     code, out, err = r.stop(signal.SIGINT)
     assert code == 0, err
     assert "stats: frontend in 50 frames" in out  # a periodic line after the traffic

@@ -17,8 +17,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import fd_count, settle_subscriptions, term_in_thread, wait_for
 
 import purezmq as zmq
 from purezmq import devices
@@ -37,6 +35,7 @@ from purezmq.devices import (
     ThreadProxy,
     ThreadProxySteerable,
 )
+from tests.testing import eventually, fd_count, make_socket, settle_subscriptions, term_in_thread
 
 LOCAL = "tcp://127.0.0.1"
 PROC_TIMEOUT = 20.0
@@ -183,7 +182,7 @@ def test_device_runs_in_the_caller_until_its_context_ends(ctx: Any) -> None:
 def test_device_join_timeout_returns() -> None:
     dev = Device(zmq.QUEUE, zmq.ROUTER, zmq.DEALER)
     t0 = time.monotonic()
-    dev.join(0.05)  # never started: returns after the timeout
+    dev.join(0.05)  # never started: returns after the timeout (the wait under test)
     assert time.monotonic() - t0 < 2 and not dev.done
 
 
@@ -216,8 +215,8 @@ def test_thread_device_runs_in_another_thread_and_leaves_nothing(ctx: Any) -> No
     assert dev.ran_on == dev.launcher.ident != threading.get_ident()
     assert dev._sockets[0].rcvhwm == 50  # the queued option was replayed
     _stop_thread_device(dev, context)
-    assert wait_for(lambda: set(threading.enumerate()) <= threads_before, 5)
-    assert wait_for(lambda: fd_count() <= fds_before, 5), (fd_count(), fds_before)
+    eventually(lambda: set(threading.enumerate()) <= threads_before, 5)
+    eventually(lambda: fd_count() <= fds_before, 5, what=f"the fd count back to {fds_before}")
 
 
 def test_thread_device_with_context_instance_stops_on_term(ctx: Any) -> None:
@@ -231,7 +230,7 @@ def test_thread_device_with_context_instance_stops_on_term(ctx: Any) -> None:
     pull.connect(f"{LOCAL}:{out_port}")
     push.send_multipart([b"a", b"b"])
     assert pull.recv_multipart() == [b"a", b"b"]
-    assert wait_for(lambda: dev._context is not None)
+    eventually(lambda: dev._context is not None)
     assert dev._context is zmq.Context.instance()
     term_in_thread(zmq.Context.instance())  # the shared instance: a new one comes next time
     dev.join(10)
@@ -249,7 +248,7 @@ def test_thread_device_connects_and_echoes_with_one_socket(ctx: Any) -> None:
     dev.connect_in(f"{LOCAL}:{port}")
     dev.start()
     # a ROUTER drops messages for a peer it does not know yet: probe until it does
-    assert wait_for(lambda: _probe(server, [b"echo-device", b"probe"]))
+    eventually(lambda: _probe(server, [b"echo-device", b"probe"]))
     for i in range(3):
         server.send_multipart([b"echo-device", b"ping %d" % i])
         assert server.recv_multipart() == [b"echo-device", b"ping %d" % i]
@@ -362,16 +361,16 @@ def _monitored_round_trip(
     client.connect(f"{LOCAL}:{in_port}")
     worker = make_socket(ctx, zmq.DEALER)
     worker.connect(f"{LOCAL}:{out_port}")
+
     # the monitor PUB drops until the SUB's subscription arrives: probe first
-    deadline = time.monotonic() + PROC_TIMEOUT
-    while True:
+    def monitor_saw_traffic() -> bool:
         client.send_multipart([b"", b"probe"])
         probe = worker.recv_multipart()
         worker.send_multipart(probe)
         client.recv_multipart()
-        if mon.poll(100):
-            break
-        assert time.monotonic() < deadline, "the monitor never saw traffic"
+        return bool(mon.poll(100))
+
+    eventually(monitor_saw_traffic, PROC_TIMEOUT, interval=0, what="the monitor seeing traffic")
     while mon.poll(200):
         mon.recv_multipart()
     client.send_multipart([b"", b"request"])
@@ -437,13 +436,13 @@ def test_monitored_queue_device_router_router(ctx: Any) -> None:
     bob = make_socket(ctx, zmq.DEALER)
     bob.setsockopt(zmq.IDENTITY, b"bob")
     bob.connect(f"{LOCAL}:{out_port}")
+
     # routing needs both handshakes done: retry until bob hears alice
-    deadline = time.monotonic() + 5
-    while True:
+    def bob_hears_alice() -> bool:
         alice.send_multipart([b"bob", b"hello"])
-        if bob.poll(100):
-            break
-        assert time.monotonic() < deadline
+        return bool(bob.poll(100))
+
+    eventually(bob_hears_alice, interval=0, what="bob hearing alice")
     assert bob.recv_multipart() == [b"alice", b"hello"]
     while bob.poll(100):
         bob.recv_multipart()
@@ -469,7 +468,8 @@ def test_thread_proxy_steerable_pause_resume(ctx: Any) -> None:
     ctrl.connect(f"{LOCAL}:{ctrl_port}")
     settle_subscriptions(pub, sub, b"t")
     ctrl.send(b"PAUSE")
-    time.sleep(0.1)
+    ctrl.send(b"STATISTICS")  # commands run in order: once it answers, PAUSE is in force
+    ctrl.recv_multipart()
     pub.send(b"t1")
     with pytest.raises(zmq.Again):
         sub.recv()

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import struct
 import threading
-import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
-from device_helpers import settle_subscriptions, term_in_thread
 
 import purezmq
 from purezmq import devices as pdevices
+from tests.testing import (
+    eventually,
+    make_socket,
+    settle_subscriptions,
+    term_in_thread,
+    wait_connected,
+    watch,
+)
 
 zmq = pytest.importorskip("zmq")
 zmq_devices = pytest.importorskip("zmq.devices")
@@ -163,11 +168,14 @@ def test_streamer_pyzmq_clients_purezmq_device(pyctx: Any) -> None:
     try:
         pushers = [make_socket(pyctx, zmq.PUSH) for _ in range(2)]
         pullers = [make_socket(pyctx, zmq.PULL) for _ in range(2)]
+        monitors = [watch(s) for s in pullers]
         for s in pushers:
             s.connect(f"{LOCAL}:{in_port}")
         for s in pullers:
             s.connect(f"{LOCAL}:{out_port}")
-        time.sleep(0.2)  # both pullers connected, so the device's PUSH round-robins
+        for m in monitors:  # both pullers connected, so the device's PUSH round-robins
+            wait_connected(m)
+            m.close()
         sent = {(p, i) for p in range(2) for i in range(100)}
         for i in range(100):
             for p, s in enumerate(pushers):
@@ -208,11 +216,15 @@ def test_proxy_monitor_with_pyzmq_subscriber(pyctx: Any) -> None:
         pull = make_socket(pyctx, zmq.PULL)
         push.connect(f"{LOCAL}:{in_port}")
         pull.connect(f"{LOCAL}:{out_port}")
-        deadline = time.monotonic() + 5
-        while not mon.poll(50):  # slow joiner on the monitor PUB
+
+        def monitor_joined() -> bool:  # slow joiner on the monitor PUB
+            if mon.poll(50):
+                return True
             push.send(b"probe")
             pull.recv()
-            assert time.monotonic() < deadline
+            return False
+
+        eventually(monitor_joined, interval=0, what="the monitor SUB joining")
         while mon.poll(100):
             mon.recv_multipart()
         for i in range(30):
@@ -283,7 +295,9 @@ def test_streamer_purezmq_clients_pyzmq_device(ctx: Any) -> None:
 # -- steering and statistics, compared with libzmq ---------------------------------------------
 
 
-def _steered_traffic(lib: Any, cctx: Any, in_port: int, out_port: int, ctrl_port: int) -> list[int]:
+def _steered_traffic(
+    lib: Any, cctx: Any, dev: Any, in_port: int, out_port: int, ctrl_port: int
+) -> list[int]:
     """Fixed traffic through a ROUTER/DEALER steerable proxy; returns STATISTICS."""
     client = make_socket(cctx, lib.DEALER)
     client.setsockopt(lib.IDENTITY, b"client-7")
@@ -300,7 +314,7 @@ def _steered_traffic(lib: Any, cctx: Any, in_port: int, out_port: int, ctrl_port
     ctrl.send(b"STATISTICS")
     values = [struct.unpack("=Q", f)[0] for f in ctrl.recv_multipart()]
     ctrl.send(b"TERMINATE")
-    time.sleep(0.2)
+    dev.join(10)  # TERMINATE taken before ctrl closes (linger 0 would drop it)
     for s in (client, worker, ctrl):
         s.close()
     return values
@@ -319,7 +333,7 @@ def test_statistics_equal_libzmq(ctx: Any, pyctx: Any) -> None:
         ctrl_port = dev.bind_ctrl_to_random_port(LOCAL)
         dev.start()
         try:
-            results.append(_steered_traffic(purezmq, ctx, in_port, out_port, ctrl_port))
+            results.append(_steered_traffic(purezmq, ctx, dev, in_port, out_port, ctrl_port))
             dev.join(10)
             assert not dev.launcher.is_alive()  # TERMINATE ended it
         finally:

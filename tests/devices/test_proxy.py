@@ -14,12 +14,21 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
-from device_helpers import RelayThread, settle_subscriptions, term_in_thread
 
 import purezmq as zmq
 from purezmq.devices import monitored_queue
 from purezmq.sugar.proxy import ProxyStatistics
+from tests.testing import (
+    RelayThread,
+    eventually,
+    innermost,
+    io_barrier,
+    make_socket,
+    on_stack,
+    settle_subscriptions,
+    term_in_thread,
+    terminate,
+)
 
 
 class Bench:
@@ -205,6 +214,8 @@ def test_backpressure_no_unbounded_buffering(bench: Bench) -> None:
     consumer.connect(back.last_endpoint.decode())
     payload = b"p" * 100_000  # big enough that socket buffers hold few
     sent = 0
+    # Pushed back means no send succeeds for 0.5 s: that stretch of time is
+    # the measurement, so this loop polls the clock on purpose.
     deadline = time.monotonic() + 3
     stalled_since = None
     while time.monotonic() < deadline:
@@ -278,7 +289,12 @@ def test_proxy_rejects_foreign_and_closed_sockets(ctx: Any) -> None:
 def test_proxy_ends_when_a_socket_is_closed_under_it(bench: Bench) -> None:
     front, back, fe, be = _relay_sockets(bench, zmq.PULL, zmq.PUSH, "inproc")
     relay = RelayThread(zmq.proxy, front, back)
-    time.sleep(0.05)
+    # under it: the caller waits in proxy() and the I/O thread serves the relay
+    eventually(
+        lambda: innermost(relay.thread) == "wait" and on_stack(relay.thread, "run_on_loop"),
+        what="proxy() waiting for its relay",
+    )
+    io_barrier(bench.ctx)  # the relay's start, posted before that wait, has run
     bench.ctx.destroy(linger=0)  # closes the relay's sockets from this thread
     relay.join()
     assert isinstance(relay.error, zmq.ZMQError)
@@ -407,10 +423,11 @@ def test_paused_proxy_does_not_spin(bench: Bench) -> None:
     steer.send(b"PAUSE")
     for i in range(50):
         src.send(b"%d" % i)
-    time.sleep(0.1)
+    steer.send(b"STATISTICS")  # commands run in order: once it answers, PAUSE is in force
+    steer.recv_multipart()
     cpu0 = time.thread_time()  # this thread idles; measure process CPU instead
     proc0 = time.process_time()
-    time.sleep(0.5)
+    time.sleep(0.5)  # the test: CPU used over half a second of pause
     used = time.process_time() - proc0
     assert used < 0.25, f"a paused proxy burned {used:.2f}s of CPU in 0.5s"
     assert time.thread_time() - cpu0 < 0.25
@@ -458,7 +475,8 @@ def test_monitored_queue_router_router_swaps_ids(bench: Bench) -> None:
     bob = bench.client(zmq.DEALER)
     bob.setsockopt(zmq.IDENTITY, b"bob")
     bob.connect(be)
-    time.sleep(0.05)  # let the ROUTERs learn both identities
+    # no wait: an inproc connect hands its pipe, with the connecter's identity,
+    # to the bound ROUTER's mailbox, which the relay runs before every step
     alice.send_multipart([b"bob", b"hello bob"])  # addressed by the far side's id
     assert bob.recv_multipart() == [b"alice", b"hello bob"]
     bob.send_multipart([b"alice", b"hi alice"])
@@ -526,7 +544,7 @@ def test_refused_message_is_kept_and_sent_first(bench: Bench) -> None:
     push.connect(fe)
     pull.connect(be)
     push.send(b"first")
-    time.sleep(0.05)
+    eventually(lambda: refusals[0] == 0, what="the relay's first send refused")
     push.send(b"second")  # any wake-up (at worst the 1 s safety net) retries
     assert [pull.recv(), pull.recv()] == [b"first", b"second"]
     assert refusals == [0]

@@ -33,6 +33,7 @@ from purezmq.zmtp import (
     Subscribe,
 )
 from purezmq.zmtp.errors import AuthenticationFailed
+from tests.testing import eventually
 
 TIMEOUT = 5.0
 BIG = bytes(range(256)) * 4200  # 1,075,200 bytes: more than 1 MiB
@@ -190,10 +191,15 @@ def wait_poking(d: Driver, zs: Any, kind: type, timeout: float = TIMEOUT) -> Any
 
     A bound libzmq socket attaches a new connection's pipe (and so replays
     its subscriptions) only when its own thread next processes commands."""
-    deadline = time.monotonic() + timeout
-    while not any(isinstance(e, kind) for e in d.events) and time.monotonic() < deadline:
+
+    def arrived() -> bool:
+        if any(isinstance(e, kind) for e in d.events):
+            return True
         zs.getsockopt(zmq.EVENTS)
         d.read_once(0.02)
+        return any(isinstance(e, kind) for e in d.events)
+
+    eventually(arrived, timeout, interval=0, what=f"a {kind.__name__} from {zs!r}")
     return d.wait_type(kind, timeout=0)
 
 
@@ -278,18 +284,20 @@ def _messages_until(
 ) -> list[bytes]:
     """Publish ``publish`` repeatedly until a message starting with ``stop`` arrives."""
     got: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def stopped() -> bool:
         for p in publish:
             pub.send(p)
         try:
             while True:
                 got.append(d.recv(timeout=0.05)[0])
                 if got[-1].startswith(stop):
-                    return got
+                    return True
         except TimeoutError:
-            pass
-    raise TimeoutError(f"never got {stop!r}; got {got[:5]!r}")
+            return False
+
+    eventually(stopped, timeout, interval=0, what=f"a message starting with {stop!r}")
+    return got
 
 
 def test_codec_sub_subscribe_and_cancel_with_pyzmq_pub(ctx: Any, drivers: list[Driver]) -> None:

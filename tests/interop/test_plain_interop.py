@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq
+from tests.testing import make_socket, wait_for_event
 
 zmq = pytest.importorskip("zmq")
 from zmq.auth.thread import ThreadAuthenticator
 
 PASSWORDS = {"admin": "secret"}
-
-
-def _wait_event(monitor: Any, event: int, timeout: float = 5.0) -> bool:
-    """True once `event` shows up (a refused client keeps reconnecting, so
-    events keep coming: stop at the one we want)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if monitor.poll(100) and int.from_bytes(monitor.recv_multipart()[0][:2], "little") == event:
-            return True
-    return False
 
 
 class PurezmqZapHandler:
@@ -75,7 +64,7 @@ def test_pyzmq_client_to_purezmq_plain_server(good: bool, ctx: purezmq.Context, 
     else:
         with pytest.raises(purezmq.Again):
             server.recv()
-        assert _wait_event(monitor, purezmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        wait_for_event(monitor, purezmq.EVENT_HANDSHAKE_FAILED_AUTH)
     assert zap.requests and zap.requests[0][7] == b"PLAIN"
     client.close(0)
     monitor.close(0)
@@ -119,7 +108,7 @@ def test_purezmq_client_to_pyzmq_plain_server(good: bool, ctx: purezmq.Context, 
         else:
             with pytest.raises(zmq.Again):
                 server.recv()
-            assert _wait_event(monitor, purezmq.EVENT_HANDSHAKE_FAILED_AUTH)
+            wait_for_event(monitor, purezmq.EVENT_HANDSHAKE_FAILED_AUTH)
         monitor.close(0)
         client.close(0)
         server.close(0)

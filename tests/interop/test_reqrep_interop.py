@@ -8,9 +8,9 @@ import struct
 from typing import Any
 
 import pytest
-from helpers import bind
 
 import purezmq
+from tests.testing import bind
 
 zmq = pytest.importorskip("zmq")
 

@@ -8,13 +8,12 @@ sends multipart messages with empty frames and a 4 MiB frame.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq
+from tests.testing import bind_when_free, make_socket
 
 zmq = pytest.importorskip("zmq")
 
@@ -140,12 +139,7 @@ def test_reconnect_to_a_new_pyzmq_peer(
     push.connect(endpoint)
     for generation in range(3):
         pull = _new(zmq, pyctx, "PULL")
-        for _attempt in range(50):
-            try:
-                pull.bind(endpoint)
-                break
-            except zmq.ZMQError:
-                time.sleep(0.05)  # the old socket's port may linger a moment
+        bind_when_free(pull, endpoint)  # the old socket's port may linger a moment
         # Messages handed to a connection that is dying are lost (in libzmq
         # too), so send once the new connection is up.
         assert _next_event(monitor) == purezmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -172,12 +166,7 @@ def test_pyzmq_reconnects_to_new_purezmq_peer(ctx: purezmq.Context, pyctx: Any) 
     dealer.connect(endpoint)
     for generation in range(2):
         router = _new(purezmq, ctx, "ROUTER")
-        for _ in range(50):
-            try:
-                router.bind(endpoint)
-                break
-            except purezmq.ZMQError:
-                time.sleep(0.05)
+        bind_when_free(router, endpoint)
         dealer.send(b"ping %d" % generation)
         rid, body = router.recv_multipart()
         assert body == b"ping %d" % generation

@@ -9,9 +9,9 @@ import time
 from typing import Any, Callable
 
 import pytest
-from conftest import make_socket
 
 import purezmq as zmq
+from tests.testing import bind_when_free, eventually, make_socket, wait_connected, watch
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 
@@ -36,13 +36,23 @@ def bind(sock: Any, ep: str) -> str:
     return sock.last_endpoint.decode()
 
 
+def queued_at(sock: zmq.Socket) -> int:
+    """Messages waiting in a purezmq PULL's inbound pipes (after taking the
+    pipes its I/O thread has handed over)."""
+    sock.poll(0)
+    return sum(p.queued_in() for p in sock.core._fq._pipes)
+
+
 def test_push_round_robin_pull_fair_queue(ctx: zmq.Context, endpoint: Callable[[], str]) -> None:
     push = make_socket(ctx, zmq.PUSH)
+    monitor = watch(push)
     pulls = [make_socket(ctx, zmq.PULL) for _ in range(3)]
     ep = bind(push, endpoint())
     for p in pulls:
         p.connect(ep)
-    time.sleep(0.2)  # let every connection come up so round-robin sees all three
+    if not ep.startswith("inproc://"):
+        wait_connected(monitor, 3)  # every connection up, so round-robin sees all three
+    monitor.close()
     for i in range(30):
         push.send_multipart([b"job", str(i).encode()])
     counts = []
@@ -67,7 +77,8 @@ def test_pull_fair_queues_between_pushers(ctx: zmq.Context, endpoint: Callable[[
         p.connect(ep)
         for n in range(20):
             p.send(b"%d-%d" % (i, n))
-    time.sleep(0.3)  # both streams queued at the PULL before it reads
+    # both streams queued at the PULL before it reads
+    eventually(lambda: queued_at(pull) == 40, what="all 40 messages queued at the PULL")
     got = [pull.recv() for _ in range(40)]
     # each sender's messages arrive in order, and both streams interleave
     for i in range(2):
@@ -182,9 +193,11 @@ def test_connect_routing_id(ctx: zmq.Context) -> None:
     server.identity = b"server"
     port = server.bind_to_random_port("tcp://127.0.0.1")
     client = make_socket(ctx, zmq.ROUTER)
+    monitor = watch(client)
     client.setsockopt(zmq.CONNECT_ROUTING_ID, b"my-name-for-it")
     client.connect(f"tcp://127.0.0.1:{port}")
-    time.sleep(0.2)
+    wait_connected(monitor)  # a ROUTER routes only to a peer it has met
+    monitor.close()
     client.send_multipart([b"my-name-for-it", b"hi"])
     rid, body = server.recv_multipart()
     assert body == b"hi"
@@ -224,12 +237,7 @@ def test_send_before_connection_is_queued(ctx: zmq.Context) -> None:
     push.connect(f"tcp://127.0.0.1:{port}")
     push.send(b"early")  # nobody listens yet: queued in the pipe, as libzmq
     pull = make_socket(ctx, zmq.PULL)
-    for _ in range(50):
-        try:
-            pull.bind(f"tcp://127.0.0.1:{port}")
-            break
-        except zmq.ZMQError:
-            time.sleep(0.05)
+    bind_when_free(pull, f"tcp://127.0.0.1:{port}")
     assert pull.recv() == b"early"
     push.close()
     pull.close()
@@ -283,8 +291,11 @@ def test_push_blocks_at_hwm_and_multipart_is_atomic(
     ep = bind(pull, ep)
     push = make_socket(ctx, zmq.PUSH)
     push.sndhwm = 10
+    monitor = watch(push)
     push.connect(ep)
-    time.sleep(0.1)
+    if transport != "inproc":
+        wait_connected(monitor)
+    monitor.close()
     sent = 0
     payload = b"z" * 100_000
     with pytest.raises(zmq.Again):
@@ -344,14 +355,7 @@ def test_disconnect_and_unbind(ctx: zmq.Context) -> None:
         push.disconnect(ep)
     pull.unbind(ep)
     other = make_socket(ctx, zmq.PULL)
-    for _ in range(50):
-        try:
-            other.bind(ep)  # the port is free again
-            break
-        except zmq.ZMQError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("port not released by unbind")
+    bind_when_free(other, ep)  # unbind released the port
     for s in (push, pull, other):
         s.close()
 

@@ -10,14 +10,14 @@ import time
 from typing import Any
 
 import pytest
-from helpers import CorePeer as Peer
-from helpers import recv_all, run_now
 
 import purezmq as zmq
 from purezmq.patterns.options import Options
 from purezmq.patterns.pubsub import Pub, Sub, XPub, XSub
 from purezmq.routing.pipe import pipe_pair
 from purezmq.zmtp.events import Cancel, Message, Subscribe
+from tests.testing import CorePeer as Peer
+from tests.testing import recv_all, run_now
 
 
 def core(cls: Any, kind: int) -> Any:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Optional
 
 import pytest
-from helpers import bind, drain_socket, until
 
 import purezmq as zmq
+from tests.testing import bind, bind_when_free, drain_socket, eventually, until
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 
@@ -28,15 +28,15 @@ def test_pub_sub_prefix_filter_and_unsubscribe(new: Any, ipc_dir: str, transport
     got = [m[0] for m in drain_socket(sub)]
     assert got == [b"news", b"newsflash", b"weather"]
     sub.unsubscribe("news")
+
     # the cancel reaches the publisher eventually: then only weather arrives
-    deadline = time.monotonic() + 5
-    while True:
+    def only_weather() -> bool:
         pub.send(b"news")
         pub.send(b"weather")
         got = [m[0] for m in drain_socket(sub, 20)]
-        if got and all(t == b"weather" for t in got):
-            break
-        assert time.monotonic() < deadline
+        return bool(got) and all(t == b"weather" for t in got)
+
+    eventually(only_weather, interval=0, what="only weather after unsubscribing news")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -131,25 +131,30 @@ def test_subscriptions_replayed_after_reconnect(new: Any, ipc_dir: str, transpor
     assert sorted(pub.recv() for _ in range(2)) == [b"\x01x", b"\x01y"]
     pub.close()
     pub = new(zmq.XPUB)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            pub.bind(addr)
-            break
-        except zmq.ZMQError:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+    bind_when_free(pub, addr)
     # As in libzmq, the replay runs on the SUB's thread: it must be in a call.
     got: list[bytes] = []
-    deadline = time.monotonic() + 5
-    while len(got) < 2:
-        assert time.monotonic() < deadline
+
+    def replayed() -> bool:
         sub.poll(10)
         while pub.poll(0):
             got.append(pub.recv())
+        return len(got) >= 2
+
+    eventually(replayed, interval=0, what="both subscriptions replayed")
     assert sorted(got) == [b"\x01x", b"\x01y"]
     pub.send(b"x1")
     assert sub.recv() == b"x1"
+
+
+def newest_queued(sock: zmq.Socket) -> Optional[list[bytes]]:
+    """The newest message waiting in a purezmq SUB's inbound pipes, or None.
+    (No poll here: a SUB's poll takes a message out of the pipe.)"""
+    for pipe in sock.core._fq._pipes:
+        items = list(pipe._in.items)
+        if items and isinstance(items[-1], list):
+            return [bytes(f) for f in items[-1]]
+    return None
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -163,7 +168,8 @@ def test_sub_conflate_keeps_the_last_message(new: Any, ipc_dir: str, transport: 
     until(lambda: pub.send(b"warm"), sub)
     for i in range(100):
         pub.send(b"%d" % i)
-    time.sleep(0.2)
+    # all 100 through to the SUB's (conflating) pipe before it reads
+    eventually(lambda: newest_queued(sub) == [b"99"], what="b'99' queued at the SUB")
     got = [m[0] for m in drain_socket(sub, 50)]
     assert got[-1] == b"99" and len(got) <= 10  # not 100: the pipe conflates
 

@@ -8,7 +8,6 @@ import struct
 from collections import deque
 from typing import Optional
 
-from helpers import CorePeer, efsm, run_now
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -18,6 +17,7 @@ from purezmq.patterns.options import Options
 from purezmq.patterns.reqrep import Rep, Req
 from purezmq.routing.pipe import pipe_pair
 from purezmq.zmtp.events import Message
+from tests.testing import CorePeer, efsm, run_now
 
 
 class Peer(CorePeer):

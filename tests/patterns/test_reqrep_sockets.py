@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import bind, efsm
 
 import purezmq as zmq
+from tests.testing import bind, efsm
 
 TRANSPORTS = ["tcp", "ipc", "inproc"]
 

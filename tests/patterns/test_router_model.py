@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import deque
 
 import hypothesis.strategies as st
-from conftest import terminate
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import purezmq as zmq
+from tests.testing import terminate
 
 NAMES = [b"d0", b"d1", b"d2", b"d3"]
 frames = st.lists(st.binary(max_size=8), min_size=1, max_size=3)

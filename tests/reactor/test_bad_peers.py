@@ -4,34 +4,15 @@ peers, the I/O thread or the process; the monitor says what happened."""
 from __future__ import annotations
 
 import socket as pysocket
-import struct
 import threading
-import time
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq as zmq
 from purezmq.zmtp import Connection, Phase
 from purezmq.zmtp.errors import ZMTP_INVALID_METADATA
-
-EVENT = struct.Struct("=HI")
-
-
-def _events(monitor: Any, want: int, timeout: float = 5.0) -> list[tuple[int, int]]:
-    """Collect monitor events until `want` shows up."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not monitor.poll(50):
-            continue
-        frames = monitor.recv_multipart()
-        event, value = EVENT.unpack(frames[0][:6])
-        seen.append((event, value))
-        if event == want:
-            return seen
-    raise AssertionError(f"no event {want:#x}; saw {[hex(e) for e, _ in seen]}")
+from tests.testing import make_socket, wait_for_event
 
 
 def _raw(port: int) -> pysocket.socket:
@@ -89,7 +70,7 @@ def test_garbage_greeting(ctx: zmq.Context, pull: Any) -> None:
     raw = _raw(port)
     raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert _closed_by_peer(raw)
-    events = _events(monitor, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    events = wait_for_event(monitor, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
     assert events[-1][1] == zmq.PROTOCOL_ERROR_ZMTP_UNSPECIFIED
     raw.close()
     _healthy(ctx, pull, port)
@@ -114,7 +95,7 @@ def test_wrong_socket_type(ctx: zmq.Context, pull: Any) -> None:
     conn.receive_data(raw.recv(4096))  # their greeting (and maybe READY): we send READY
     raw.sendall(conn.data_to_send())
     assert _closed_by_peer(raw)
-    events = _events(monitor, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    events = wait_for_event(monitor, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
     assert events[-1][1] == ZMTP_INVALID_METADATA
     raw.close()
     _healthy(ctx, pull, port)
@@ -185,6 +166,6 @@ def test_handshake_timeout(ctx: zmq.Context, pull: Any) -> None:
     port = _port(pull)
     raw = _raw(port)  # connects and says nothing
     assert _closed_by_peer(raw, timeout=3)
-    _events(monitor, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+    wait_for_event(monitor, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
     raw.close()
     monitor.close(0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import check_pipe_array, drain_pipe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from purezmq.routing import Distributor, MultiTrie, Pipe, pipe_pair
+from tests.testing import check_pipe_array, drain_pipe
 
 
 class Owner:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from helpers import check_pipe_array, recv_all
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from purezmq.routing import FairQueue, Pipe, pipe_pair
+from tests.testing import check_pipe_array, recv_all
 
 
 class Owner:

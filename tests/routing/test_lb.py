@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from helpers import check_pipe_array, drain_pipe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from purezmq.routing import LoadBalancer, Pipe, pipe_pair
+from tests.testing import check_pipe_array, drain_pipe
 
 
 class Owner:

@@ -5,21 +5,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from zmtp_helpers import (
-    FEEDERS,
-    command,
-    commands_in,
-    feed_bytewise,
-    greeting,
-    message,
-    messages,
-    metadata,
-    null_peer,
-    pair,
-    pump,
-    ready,
-    traffic_conn,
-)
 
 from purezmq.zmtp import (
     AuthRequest,
@@ -49,6 +34,21 @@ from purezmq.zmtp.errors import (
     UnexpectedCommand,
 )
 from purezmq.zmtp.events import PeerError
+from tests.testing import (
+    FEEDERS,
+    command,
+    commands_in,
+    feed_bytewise,
+    greeting,
+    message,
+    messages,
+    metadata,
+    null_peer,
+    pair,
+    pump,
+    ready,
+    traffic_conn,
+)
 
 # ----------------------------------------------------------------------
 # NULL handshake through pair()

@@ -9,20 +9,6 @@ import struct
 from typing import Any
 
 import pytest
-from zmtp_helpers import (
-    FEEDERS,
-    command,
-    feed_bytewise,
-    feed_chunks,
-    frame,
-    greeting,
-    message,
-    messages,
-    metadata,
-    ready,
-    split_frames,
-    traffic_conn,
-)
 
 from purezmq.zmtp import LARGE_FRAME, Cancel, Connection, Phase, Ping, Pong, Subscribe
 from purezmq.zmtp.errors import (
@@ -46,6 +32,20 @@ from purezmq.zmtp.framing import (
     frame_header,
     get_property,
     split_command,
+)
+from tests.testing import (
+    FEEDERS,
+    command,
+    feed_bytewise,
+    feed_chunks,
+    frame,
+    greeting,
+    message,
+    messages,
+    metadata,
+    ready,
+    split_frames,
+    traffic_conn,
 )
 
 # ----------------------------------------------------------------------

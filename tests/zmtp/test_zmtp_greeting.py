@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from zmtp_helpers import FEEDERS, greeting, null_peer, ready, traffic_conn
 
 from purezmq.zmtp import Connection, Phase, PlainClient, PlainServer, ProtocolError
 from purezmq.zmtp.errors import (
@@ -14,6 +13,7 @@ from purezmq.zmtp.errors import (
     MechanismMismatch,
 )
 from purezmq.zmtp.greeting import GREETING_SIZE, GreetingParser, build_greeting, pad_mechanism
+from tests.testing import FEEDERS, greeting, null_peer, ready, traffic_conn
 
 
 def test_build_greeting_layout() -> None:

@@ -15,18 +15,6 @@ from typing import Any, Callable
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from zmtp_helpers import (
-    command,
-    feed_chunks,
-    frame,
-    greeting,
-    message,
-    messages,
-    pair,
-    pump,
-    ready,
-    traffic_conn,
-)
 
 from purezmq.zmtp import (
     LARGE_FRAME,
@@ -48,6 +36,18 @@ from purezmq.zmtp.errors import MessageTooLarge
 from purezmq.zmtp.events import PeerError
 from purezmq.zmtp.framing import decode_metadata, encode_metadata
 from purezmq.zmtp.greeting import GreetingParser
+from tests.testing import (
+    command,
+    feed_chunks,
+    frame,
+    greeting,
+    message,
+    messages,
+    pair,
+    pump,
+    ready,
+    traffic_conn,
+)
 
 EVENT_TYPES = (Message, Ready, Subscribe, Cancel, Ping, Pong, PeerError, AuthRequest, Closed)
 FUZZ = settings(

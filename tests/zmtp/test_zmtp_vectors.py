@@ -9,19 +9,6 @@ checked both ways: what we encode must equal it, and what we decode from it
 from __future__ import annotations
 
 import pytest
-from zmtp_helpers import (
-    FEEDERS,
-    feed_bytewise,
-    greeting,
-    libzmq,
-    libzmq_entry,
-    messages,
-    null_peer,
-    ready,
-    rfc,
-    traffic_conn,
-    vector_file,
-)
 
 from purezmq.zmtp import (
     Cancel,
@@ -38,6 +25,19 @@ from purezmq.zmtp import (
 from purezmq.zmtp.errors import ZMTP_MECHANISM_MISMATCH, AuthenticationFailed
 from purezmq.zmtp.events import AuthRequest, PeerError
 from purezmq.zmtp.greeting import GreetingParser, build_greeting
+from tests.testing import (
+    FEEDERS,
+    feed_bytewise,
+    greeting,
+    libzmq,
+    libzmq_entry,
+    messages,
+    null_peer,
+    ready,
+    rfc,
+    traffic_conn,
+    vector_file,
+)
 
 SOCKET_TYPES = [
     "DEALER",
