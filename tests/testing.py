@@ -162,7 +162,7 @@ def io_barrier(ctx: purezmq.Context) -> None:
     the callback that goes on to post the new pipe to the socket, so after
     this barrier that post has happened and the socket's next send or recv
     attaches the pipe."""
-    on_loop(ctx._io(), lambda: None)
+    on_loop(ctx.io(), lambda: None)
 
 
 def bind_when_free(sock: Any, addr: str, timeout: float = WAIT_TIMEOUT) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import terminate
 
 import purezmq
 from purezmq.patterns.options import OPTIONS, PATTERN, SOCKET, TABLE, Row
+from tests.testing import terminate
 
 TYPES = ["PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"]
 # SUBSCRIBE/UNSUBSCRIBE on an XPUB (or PUB) are taken only with XPUB_MANUAL on.

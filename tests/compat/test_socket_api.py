@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import purezmq
-from tests.testing import eventually, innermost, make_socket, on_stack, terminate
+from tests.testing import eventually, innermost, make_socket, terminate
 
 zmq = purezmq
 
@@ -237,11 +237,10 @@ def test_typed_option_attributes_match_the_properties() -> None:
             typed[name] = member.fget.__annotations__["return"]
     made = {}
     for name, option in purezmq.SocketOption.__members__.items():
-        prop = inspect.getattr_static(Socket, name.lower())
-        if isinstance(prop, property) and prop.fget.__qualname__.startswith("_option_property"):
-            made[name.lower()] = (
-                "bytes" if purezmq.constants.option_type(option) == "bytes" else "int"
-            )
+        for attr in (name.lower(), name):  # s.linger and s.LINGER
+            prop = inspect.getattr_static(Socket, attr)
+            if isinstance(prop, property) and prop.fget.__qualname__.startswith("_option_property"):
+                made[attr] = "bytes" if purezmq.constants.option_type(option) == "bytes" else "int"
     assert typed == made
 
 
@@ -407,10 +406,11 @@ def test_context_term_wakes_blocked_recv(lib: Any) -> None:
 
     t = threading.Thread(target=blocked, daemon=True)
     t.start()
-    # in the blocking recv: purezmq sleeps in Socket._sleep; pyzmq's recv is C
-    # code without a frame, so there `blocked` itself is the innermost frame
+    # in the blocking recv: purezmq sleeps in Mailbox.wait (inside
+    # SocketBase._block_until); pyzmq's recv is C code without a frame, so
+    # there `blocked` itself is the innermost frame
     if lib is purezmq:
-        eventually(lambda: on_stack(t, "_sleep"), what="the thread asleep in recv")
+        eventually(lambda: innermost(t) == "wait", what="the thread asleep in recv")
     else:
         eventually(lambda: innermost(t) == "blocked", what="the thread in recv")
     termer = threading.Thread(target=c.term, daemon=True)

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_socket, terminate
 
 import purezmq
+from tests.testing import make_socket, terminate
 
 WAIT = 5.0  # seconds a tracker may take to become done
 # pyzmq copies a message smaller than its copy threshold (64 KiB) even with

@@ -40,7 +40,7 @@ def queued_at(sock: zmq.Socket) -> int:
     """Messages waiting in a purezmq PULL's inbound pipes (after taking the
     pipes its I/O thread has handed over)."""
     sock.poll(0)
-    return sum(p.queued_in() for p in sock.core._fq._pipes)
+    return sum(p.queued_in() for p in sock._pattern._fq._pipes)
 
 
 def test_push_round_robin_pull_fair_queue(ctx: zmq.Context, endpoint: Callable[[], str]) -> None:

@@ -150,7 +150,7 @@ def test_subscriptions_replayed_after_reconnect(new: Any, ipc_dir: str, transpor
 def newest_queued(sock: zmq.Socket) -> Optional[list[bytes]]:
     """The newest message waiting in a purezmq SUB's inbound pipes, or None.
     (No poll here: a SUB's poll takes a message out of the pipe.)"""
-    for pipe in sock.core._fq._pipes:
+    for pipe in sock._pattern._fq._pipes:
         items = list(pipe._in.items)
         if items and isinstance(items[-1], list):
             return [bytes(f) for f in items[-1]]

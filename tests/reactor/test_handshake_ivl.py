@@ -81,7 +81,7 @@ def test_a_silent_peer_is_dropped_when_handshake_ivl_expires(
     raw = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
         _accepted(fctx, monitor)
-        loop = fctx._io()
+        loop = fctx.io()
         advance(loop, clock, 9.99)
         assert _reported(monitor) == [], "dropped before HANDSHAKE_IVL"
         advance(loop, clock, 0.02)
@@ -107,7 +107,7 @@ def test_a_finished_handshake_cancels_the_timer(fctx: zmq.Context, clock: FakeCl
             if conn.has_output():
                 raw.sendall(conn.data_to_send())
         wait_for_event(monitor, zmq.EVENT_HANDSHAKE_SUCCEEDED)
-        advance(fctx._io(), clock, 3600.0)
+        advance(fctx.io(), clock, 3600.0)
         assert _reported(monitor) == []
         conn.send_message([b"still connected"])
         raw.sendall(conn.data_to_send())
@@ -122,7 +122,7 @@ def test_handshake_ivl_zero_never_expires(fctx: zmq.Context, clock: FakeClock) -
     raw = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
         _accepted(fctx, monitor)
-        advance(fctx._io(), clock, 1e6)
+        advance(fctx.io(), clock, 1e6)
         assert _reported(monitor) == []
     finally:
         raw.close()

@@ -74,12 +74,6 @@ def test_linger_delivers_to_a_peer_that_appears_in_time(own_ctx: zmq.Context, ip
     del push
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lingering session's Connecter reports to a weak proxy of the "
-    "socket: once the closed socket is collected it raises ReferenceError, "
-    "nothing is delivered and term() never returns",
-)
 def test_linger_outlives_the_socket_object(ipc_dir: str) -> None:
     """pyzmq code often drops a socket right after close(); libzmq lingers on."""
     ctx = zmq.Context()
@@ -92,9 +86,6 @@ def test_linger_outlives_the_socket_object(ipc_dir: str) -> None:
         assert [pull.recv() for _ in range(3)] == [b"msg 0", b"msg 1", b"msg 2"]
     finally:
         pull.close()
-    # Only reached once delivery works; while the bug stands the context is
-    # left to the interpreter's exit (its I/O thread is a daemon), since
-    # term() would wait for the broken session for ever.
     term_in_thread(ctx, timeout=10)
 
 
@@ -113,7 +104,7 @@ def fctx(clock: FakeClock) -> Iterator[zmq.Context]:
 def test_term_returns_when_the_linger_runs_out(
     fctx: zmq.Context, clock: FakeClock, ipc_dir: str
 ) -> None:
-    loop = fctx._io()
+    loop = fctx.io()
     push = _queued_push(fctx, "ipc://" + os.path.join(ipc_dir, "nobody"), linger=60_000)
     sync(loop)  # the close reached the session: its linger timer is armed now
     term = threading.Thread(target=fctx.term, daemon=True, name="term")
@@ -129,7 +120,7 @@ def test_term_returns_when_the_linger_runs_out(
 def test_linger_minus_one_waits_for_the_peer(
     fctx: zmq.Context, clock: FakeClock, ipc_dir: str
 ) -> None:
-    loop = fctx._io()
+    loop = fctx.io()
     addr = "ipc://" + os.path.join(ipc_dir, "forever")
     push = _queued_push(fctx, addr, linger=-1)
     advance(loop, clock, 1e6)  # a long time without a peer: still holding on

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_socket
 
 import purezmq as zmq
 from purezmq.zmtp import Connection, Phase, Pong
+from tests.testing import make_socket
 
 # local socket type -> (raw peer's type, frames the peer sends for one message)
 CASES: dict[str, tuple[str, list[bytes]]] = {

@@ -16,16 +16,6 @@ from typing import Any, Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zmtp_helpers import (
-    command,
-    feed_chunks,
-    greeting,
-    message,
-    messages,
-    metadata,
-    null_peer,
-    traffic_conn,
-)
 
 from purezmq.zmtp import (
     HANDSHAKE_FRAME_MAX,
@@ -49,6 +39,16 @@ from purezmq.zmtp import connection as connection_module
 from purezmq.zmtp.errors import ZMTP_UNEXPECTED_COMMAND, MessageTooLarge, UnexpectedCommand
 from purezmq.zmtp.events import PeerError
 from purezmq.zmtp.socktypes import COMPATIBLE
+from tests.testing import (
+    command,
+    feed_chunks,
+    greeting,
+    message,
+    messages,
+    metadata,
+    null_peer,
+    traffic_conn,
+)
 
 PUBLISHERS = ["PUB", "XPUB"]
 NON_PUBLISHERS = sorted(t for t in COMPATIBLE if t not in PUBLISHERS)
