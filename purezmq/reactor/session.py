@@ -230,11 +230,11 @@ class Session:
             self.engine.start()
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
-        self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
-        if self.owner.closed and self.pipe is None:
+        owner = self.owner
+        if owner.closed and self.pipe is None:
+            owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
             self.finish()  # the socket closed during the handshake: no pipe to serve
             return
-        owner = self.owner
         if self.pipe is None:
             sock_end = self.create_pipe()
             sock_end.peer_identity = ready.identity
@@ -246,6 +246,9 @@ class Session:
             # A reconnect is a "hiccup": SUB/XSUB replay their subscriptions
             # into the pipe (spec/interop.md #14).
             owner.post(owner.pipe_ready, sock_end, reconnected)
+        # After the post: whoever sees the event and then uses the socket finds
+        # the pipe attached (the socket runs its commands first).
+        owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
         self._pump_out()
         engine.flush()
 

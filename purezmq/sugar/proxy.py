@@ -303,6 +303,11 @@ class _Relay:
             task.done.wait(_IDLE_CHECK_MS / 1000.0)
             raise
         if task.error is not None:
+            if isinstance(task.error, OSError):
+                # A socket closed under the relay as it started (its fd gone):
+                # say so as pyzmq would, not as a bare EBADF.
+                for sock in self.sockets:
+                    sock.check_open()
             raise task.error
         return 0
 
