@@ -48,6 +48,7 @@ from ..zmtp.mechanisms.base import Mechanism
 from .contracts import SocketOwner
 from .engine import StreamEngine
 from .loop import IOThread, Timer
+from .raw_engine import RawEngine
 
 if TYPE_CHECKING:
     from .transport import Connecter
@@ -218,6 +219,11 @@ class Session:
     # -- engine callbacks --------------------------------------------------------
 
     def attach_engine(self, sock: socket.socket) -> None:
+        if self.owner.socket_type_name == "STREAM":  # plain TCP peers: no ZMTP
+            with self.lock:
+                self.engine = RawEngine(self.loop, sock, self, self.endpoint)
+                self.engine.start()
+            return
         opts = self.options
         conn = Connection(
             make_mechanism(opts),
@@ -230,7 +236,8 @@ class Session:
             self.engine.start()
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
-        self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+        if not isinstance(engine, RawEngine):  # a raw peer makes no handshake (libzmq)
+            self.owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
         if self.owner.closed and self.pipe is None:
             self.finish()  # the socket closed during the handshake: no pipe to serve
             return
