@@ -137,6 +137,12 @@ class Stream(SocketCore):
             if more:
                 rid = frame if type(frame) is bytes else bytes(frame)
                 pipe = self._routes.get(rid)
+                if pipe is not None and pipe.in_closed() and not pipe.has_in():
+                    # The connection is gone and we read all it sent, its
+                    # disconnect notification included: the termination the
+                    # session posted need not be waited for.
+                    pipe.deliver_terminated()
+                    pipe = self._routes.get(rid)
                 if pipe is None:
                     raise ZMQError(errno.EHOSTUNREACH, f"No peer with routing id {rid!r}")
                 if not pipe.check_write():
