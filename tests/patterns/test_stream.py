@@ -418,6 +418,21 @@ def test_large_data_both_ways(lib: Any, stream: Any, peers: Any) -> None:
     assert _collect(s, rid, len(blob)) == blob
 
 
+@pytest.mark.parametrize("size", [100, 200_000])
+def test_tracked_frames_are_released_once_sent(
+    lib: Any, stream: Any, peers: Any, size: int
+) -> None:
+    s = stream()
+    port = s.bind_to_random_port("tcp://127.0.0.1")
+    c = peers(port)
+    rid = s.recv_multipart()[0]
+    data = os.urandom(size)
+    tracker = s.send_multipart([rid, data], copy=False, track=True)
+    assert _recv_exactly(c, size) == data
+    tracker.wait(TIMEOUT)
+    assert tracker.done
+
+
 def test_each_read_is_at_most_8192_bytes(lib: Any, stream: Any, peers: Any) -> None:
     s = stream()
     port = s.bind_to_random_port("tcp://127.0.0.1")
