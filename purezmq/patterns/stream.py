@@ -28,7 +28,7 @@ ROUTER-like composition: a `FairQueue` in, a routing-id table out.
 
 libzmq 4.3.5 (the one pyzmq 27 bundles) forgets the routing id on an empty
 data frame but leaves the TCP connection open until the socket closes
-(observed; tests/interop/test_stream_interop.py pins both behaviours). We
+(observed; tests/patterns/test_stream.py pins both behaviours). We
 close it, as its documentation says.
 """
 
