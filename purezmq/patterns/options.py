@@ -83,6 +83,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 # subclass there accepts what its base does: REP is a ROUTER, REQ a DEALER,
 # PUB an XPUB).
 _ROUTERS = frozenset({int(T.ROUTER), int(T.REP)})
+_STREAM = frozenset({int(T.STREAM)})
 _PROBERS = frozenset({int(T.ROUTER), int(T.REP), int(T.DEALER), int(T.REQ)})
 _REQ = frozenset({int(T.REQ)})
 _PUBLISHERS = frozenset({int(T.XPUB), int(T.PUB)})
@@ -172,8 +173,12 @@ TABLE: dict[int, Row] = dict(
         _stored(O.ZAP_ENFORCE_DOMAIN, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.INVERT_MATCHING, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.RECONNECT_STOP, "int", 0),
-        # libzmq 4.3.5 takes it on ROUTER only, any non-empty length
-        _stored(O.CONNECT_ROUTING_ID, "bytes", b"", _nonempty, readable=False, types=_ROUTERS),
+        # libzmq 4.3.5 takes it on ROUTER (and REP) and STREAM, any non-empty length
+        _stored(
+            O.CONNECT_ROUTING_ID, "bytes", b"", _nonempty, readable=False, types=_ROUTERS | _STREAM
+        ),
+        # STREAM only; libzmq takes 0 or 1 and cannot read it back
+        _stored(O.STREAM_NOTIFY, "int", 1, _bool, readable=False, types=_STREAM),
         _stored(O.LAST_ENDPOINT, "bytes", b"", writable=False),
         _stored(O.MECHANISM, "int", 0, writable=False),
         _stored(O.THREAD_SAFE, "int", 0, writable=False),  # no purezmq socket is
@@ -294,6 +299,7 @@ class Options:
     invert_matching: int
     reconnect_stop: int
     connect_routing_id: bytes
+    stream_notify: int
     last_endpoint: bytes
     mechanism: int
     thread_safe: int

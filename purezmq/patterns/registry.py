@@ -13,6 +13,7 @@ from .pair import Pair
 from .pipeline import Pull, Push
 from .pubsub import Pub, Sub, XPub, XSub
 from .reqrep import Dealer, Rep, Req, Router
+from .stream import Stream
 
 CORES: dict[int, Any] = {
     T.PAIR: Pair,
@@ -26,6 +27,7 @@ CORES: dict[int, Any] = {
     T.PUSH: Push,
     T.XPUB: XPub,
     T.XSUB: XSub,
+    T.STREAM: Stream,
 }
 
 # libzmq get_effective_conflate_option: CONFLATE applies to these types only.

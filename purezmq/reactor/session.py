@@ -48,6 +48,7 @@ from ..zmtp.mechanisms.base import Mechanism
 from .contracts import SocketOwner
 from .engine import StreamEngine
 from .loop import IOThread, Timer
+from .raw_engine import RawEngine
 
 if TYPE_CHECKING:
     from .transport import Connecter
@@ -218,6 +219,11 @@ class Session:
     # -- engine callbacks --------------------------------------------------------
 
     def attach_engine(self, sock: socket.socket) -> None:
+        if self.owner.socket_type_name == "STREAM":  # plain TCP peers: no ZMTP
+            with self.lock:
+                self.engine = RawEngine(self.loop, sock, self, self.endpoint)
+                self.engine.start()
+            return
         opts = self.options
         conn = Connection(
             make_mechanism(opts),
@@ -231,8 +237,10 @@ class Session:
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None:
         owner = self.owner
+        handshaked = not isinstance(engine, RawEngine)  # a raw peer makes no handshake (libzmq)
         if owner.closed and self.pipe is None:
-            owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+            if handshaked:
+                owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
             self.finish()  # the socket closed during the handshake: no pipe to serve
             return
         if self.pipe is None:
@@ -248,7 +256,8 @@ class Session:
             owner.post(owner.pipe_ready, sock_end, reconnected)
         # After the post: whoever sees the event and then uses the socket finds
         # the pipe attached (the socket runs its commands first).
-        owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
+        if handshaked:
+            owner.monitor_event(C.EVENT_HANDSHAKE_SUCCEEDED, 0, self.endpoint)
         self._pump_out()
         engine.flush()
 

@@ -18,7 +18,20 @@ import purezmq
 from purezmq.patterns.options import OPTIONS, PATTERN, SOCKET, TABLE, Row
 from tests.testing import terminate
 
-TYPES = ["PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"]
+TYPES = [
+    "PAIR",
+    "PUB",
+    "SUB",
+    "REQ",
+    "REP",
+    "DEALER",
+    "ROUTER",
+    "PULL",
+    "PUSH",
+    "XPUB",
+    "XSUB",
+    "STREAM",
+]
 # SUBSCRIBE/UNSUBSCRIBE on an XPUB (or PUB) are taken only with XPUB_MANUAL on.
 _NEEDS_MANUAL = {int(purezmq.SUBSCRIBE), int(purezmq.UNSUBSCRIBE)}
 _PUBLISHERS = {"XPUB", "PUB"}
