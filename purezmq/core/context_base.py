@@ -6,10 +6,13 @@ sockets (their hubs), the inproc endpoints, the ZAP client, and termination.
 Termination: ``term()`` marks every open socket terminated (blocking calls
 raise ContextTerminated), then waits until every socket is closed and every
 session has finished lingering. A socket the user dropped without
-``close()`` is closed by its finaliser; one that sits in a reference cycle,
-or on an interpreter without reference counting (PyPy), is only finalised by
-the cycle collector, so while it waits ``term()`` runs ``gc.collect()`` now
-and then. It holds no reference to any user socket object itself.
+``close()`` is handed here by its finaliser (`adopt`) and closed on the I/O
+thread, by the next socket created, or by ``term()``: a finaliser can run on
+any thread, even inside one of our locks, so it must not close anything
+itself. A socket in a reference cycle, or on an interpreter without
+reference counting (PyPy), is finalised only by the cycle collector, so
+while it waits ``term()`` runs ``gc.collect()`` now and then. It holds no
+reference to any user socket object itself.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import errno
 import gc
 import threading
 import weakref
+from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..error import ContextTerminated, ZMQError
@@ -49,6 +53,7 @@ class ContextBase:
         self._closed = False
         self._terminating = False
         self.inproc = InprocRegistry()
+        self._orphans: deque[SocketHub] = deque()  # dropped without close(): to close
         self._zap: Optional[ZapClient] = None
         _live_contexts.add(self)
 
@@ -59,6 +64,8 @@ class ContextBase:
     # -- sockets ----------------------------------------------------------------
 
     def add_socket(self, hub: SocketHub) -> None:
+        if self._orphans:
+            self.close_orphans()
         with self._cond:
             if self._closed or self._terminating:
                 raise ContextTerminated()
@@ -71,6 +78,25 @@ class ContextBase:
             if hub in self._hubs:
                 self._hubs.discard(hub)
                 self._cond.notify_all()
+
+    def adopt(self, hub: SocketHub) -> None:
+        """A finaliser's hand-over of a socket dropped without close(); any
+        thread, takes no lock of ours (a deque append, then the I/O thread's
+        mailbox)."""
+        self._orphans.append(hub)
+        loop = self._loop
+        if loop is not None:
+            loop.post(self.close_orphans)
+
+    def close_orphans(self) -> None:
+        """Close the sockets handed over by `adopt`."""
+        orphans = self._orphans
+        while orphans:
+            try:
+                hub = orphans.popleft()
+            except IndexError:
+                return
+            hub.close()
 
     def open_sockets(self) -> list[SocketHub]:
         with self._cond:
@@ -141,16 +167,14 @@ class ContextBase:
         """Wait on the condition; after a while with no progress, collect
         garbage: dropped sockets in cycles (or on PyPy) close when finalised."""
         pauses = iter(_GC_AFTER)
-        with self._cond:
-            while not done():
-                pause = next(pauses, _GC_AFTER[-1])
-                if self._cond.wait(pause) or done():
-                    continue
-                self._cond.release()
-                try:
-                    gc.collect()
-                finally:
-                    self._cond.acquire()
+        while True:
+            self.close_orphans()
+            with self._cond:
+                if done():
+                    return
+                if self._cond.wait(next(pauses, _GC_AFTER[-1])):
+                    continue  # something changed: look again
+            gc.collect()  # outside the lock: finalisers hand sockets to `adopt`
 
     def _shutdown(self) -> None:
         loop = self._loop

@@ -109,13 +109,12 @@ class SocketBase:
 
     def __del__(self) -> None:
         # As pyzmq: a socket dropped without close() is closed, so that
-        # Context.term() does not wait for it forever; a shadow never is.
+        # Context.term() does not wait for it forever; a shadow never is. A
+        # finaliser may run on any thread, even one inside our locks (PyPy, or
+        # a reference cycle), so it only hands the socket to its context.
         hub = getattr(self, "_hub", None)
         if hub is not None and not hub.closed and getattr(self, "_owner", False):
-            try:
-                hub.close()
-            except Exception:
-                pass
+            hub.context.adopt(hub)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -158,6 +157,7 @@ class SocketBase:
         hub = self._hub
         ep = parse(addr)
         if ep.transport == "inproc":
+            hub.context.close_orphans()  # a dropped socket may still hold the name
             hub.context.inproc.bind(hub, ep.address)
             self._inproc_bound.append(ep.address)
             self._options.last_endpoint = addr.encode()
