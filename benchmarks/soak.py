@@ -159,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     next_sample = t0
     next_kill = t0 + random.expovariate(1 / args.restart)
     rows: list[tuple[float, int, int, int, int, int]] = []
-    print(f"{'time s':>7} {'messages':>11} {'msg/s':>8} {'restarts':>8} {'RSS MiB':>8} {'fds':>5} {'threads':>7}")
+    print(
+        f"{'time s':>7} {'messages':>11} {'msg/s':>8} {'restarts':>8} {'RSS MiB':>8} {'fds':>5} {'threads':>7}"
+    )
     last_total, last_t = 0, t0
     try:
         while pulled + echoed < args.messages:
@@ -208,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         kids.stop()
     elapsed = time.monotonic() - t0
     print()
-    print(f"{pulled + echoed:,d} messages in {elapsed:.1f} s ({(pulled + echoed) / elapsed:,.0f}/s): ")
+    print(
+        f"{pulled + echoed:,d} messages in {elapsed:.1f} s ({(pulled + echoed) / elapsed:,.0f}/s): "
+    )
     print(f"  PUSH->PULL {pulled:,d}, DEALER->ROUTER->DEALER {echoed:,d}, {kids.restarts} restarts")
     print(f"  out-of-order or duplicate sequence numbers: {bad_order}")
     if len(rows) >= 2:
