@@ -13,9 +13,11 @@ every case the invariant is:
   never an exception the API does not document;
 * after all peers are gone the process holds no more fds than before.
 
-Cases marked ``pz`` only are where purezmq is deliberately stricter than
-libzmq 4.3.5 (or differs on purpose); the comment on each says what libzmq
-does instead.
+Cases with no libzmq column (``py=None``) are where purezmq is deliberately
+stricter than libzmq 4.3.5, differs on purpose, or where libzmq itself
+misbehaves; the comment on each says what libzmq does instead. Where the two
+columns differ only in the monitor event, libzmq reports a decoder error
+with DISCONNECTED alone and purezmq adds HANDSHAKE_FAILED_PROTOCOL.
 """
 
 from __future__ import annotations
