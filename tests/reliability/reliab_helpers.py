@@ -52,6 +52,17 @@ INCOMPATIBLE = {
 }
 
 
+def load_lib(name: str) -> Any:
+    """purezmq, or pyzmq (the test is skipped when pyzmq is missing)."""
+    if name == "purezmq":
+        import purezmq
+
+        return purezmq
+    import pytest
+
+    return pytest.importorskip("zmq")
+
+
 def fd_count() -> int:
     return len(os.listdir("/proc/self/fd"))
 

@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reliab_helpers import Monitor, fd_count, rss_kib, wait_for
+from reliab_helpers import Monitor, fd_count, load_lib, rss_kib, wait_for
 
 import purezmq
 
-zmq_lib = pytest.importorskip("zmq")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A PUSH that binds `port` and sends numbered messages from `start` forever.
@@ -137,7 +136,7 @@ def test_pusher_killed_and_restarted_on_the_same_port(children: list[Any]) -> No
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("libname", ["purezmq", "pyzmq"])
 def test_stopped_peer_detected_by_heartbeat(children: list[Any], libname: str) -> None:
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     port = _free_port()
     children.append(_spawn(SITTER.format(lib="purezmq"), port))
     ctx = lib.Context()
@@ -199,7 +198,7 @@ def test_socket_and_context_churn_is_flat() -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("libname", ["purezmq", "pyzmq"])
 def test_300_dealers_to_one_router(libname: str) -> None:
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     ctx = lib.Context()
     try:
         router = ctx.socket(lib.ROUTER)

@@ -13,12 +13,11 @@ import time
 import tracemalloc
 
 import pytest
-from reliab_helpers import RawPeer, fd_count, rss_kib, setup_socket, wait_for
+from reliab_helpers import RawPeer, fd_count, load_lib, rss_kib, setup_socket, wait_for
 
 import purezmq
 from purezmq.zmtp.framing import encode_command
 
-zmq_lib = pytest.importorskip("zmq")
 MIB = 1024
 
 
@@ -42,7 +41,7 @@ def _flood(raw: RawPeer, chunk: bytes, total: int, seconds: float) -> int:
 def test_ping_flood_from_a_peer_that_never_reads(libname: str) -> None:
     """Every PING asks for a PONG; a peer that never reads them must not make
     the socket queue PONGs without bound (libzmq keeps at most one pending)."""
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     ctx = lib.Context()
     try:
         sock, port = setup_socket(lib, ctx, "PULL")
@@ -66,7 +65,7 @@ def test_ping_flood_from_a_peer_that_never_reads(libname: str) -> None:
 def test_message_flood_is_bounded_by_rcvhwm(libname: str) -> None:
     """A PUSH peer floods 1 KiB messages nobody receives: the socket holds
     about RCVHWM of them (plus what one read decodes), then stops reading."""
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     ctx = lib.Context()
     try:
         sock = ctx.socket(lib.PULL)

@@ -38,6 +38,7 @@ from reliab_helpers import (
     fd_count,
     good_round_trip,
     greeting,
+    load_lib,
     ready,
     setup_socket,
     through_raw,
@@ -47,8 +48,6 @@ from reliab_helpers import (
 import purezmq
 from purezmq.zmtp import Pong
 from purezmq.zmtp.framing import encode_command, encode_metadata
-
-zmq_lib = pytest.importorskip("zmq")
 
 ACCEPTED = 0x20
 DISCONNECTED = 0x200
@@ -411,7 +410,7 @@ RUNS = [(kind, "purezmq") for kind in TYPES] + [("PULL", "pyzmq"), ("DEALER", "p
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(("kind", "libname"), RUNS)
 def test_hostile_peers(kind: str, libname: str) -> None:
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     ctx = lib.Context()
     failures: list[str] = []
     try:
@@ -468,7 +467,7 @@ def test_hostile_peers(kind: str, libname: str) -> None:
 def test_disconnected_event_carries_the_fd(libname: str) -> None:
     """libzmq's ACCEPTED and DISCONNECTED events of one connection carry the
     same value, the connection's fd."""
-    lib = purezmq if libname == "purezmq" else zmq_lib
+    lib = load_lib(libname)
     ctx = lib.Context()
     try:
         sock, port = setup_socket(lib, ctx, "PULL")

@@ -12,16 +12,16 @@ import time
 from typing import Any, Callable
 
 import pytest
+from reliab_helpers import load_lib
 
 import purezmq
 
-zmq_lib = pytest.importorskip("zmq")
 LIBS = ["purezmq", "pyzmq"]
 BOUND = 5.0
 
 
 def _lib(name: str) -> Any:
-    return purezmq if name == "purezmq" else zmq_lib
+    return load_lib(name)
 
 
 def _bounded(fn: Callable[[], Any], what: str, bound: float = BOUND) -> float:

@@ -10,11 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reliab_helpers import Monitor
+from reliab_helpers import Monitor, load_lib
 
-import purezmq
-
-zmq_lib = pytest.importorskip("zmq")
 AUTH_FAILED = 0x4000  # EVENT_HANDSHAKE_FAILED_AUTH
 
 
@@ -46,7 +43,7 @@ class DenyAll:
 
 @pytest.fixture(params=["purezmq", "pyzmq"])
 def env(request: Any) -> Iterator[tuple[Any, Any, DenyAll]]:
-    lib = purezmq if request.param == "purezmq" else zmq_lib
+    lib = load_lib(request.param)
     ctx = lib.Context()
     handler = DenyAll(lib, ctx)
     try:
