@@ -70,6 +70,7 @@ class StreamEngine:
     ) -> None:
         self.loop = loop
         self.sock = sock
+        self.fd = sock.fileno()  # what DISCONNECTED reports, as libzmq does
         self.session = session
         self.lock = session.lock  # see Session.lock: held for all work on conn/_wq
         self.conn = conn
@@ -114,6 +115,8 @@ class StreamEngine:
         if _pipe.tracked_live:
             for chunk in self._wq:
                 self._chunk_done(chunk)  # never sent: dropped
+        self._wq = []
+        self.conn.discard()  # a hostile peer's half-sent frame goes now
 
     force_close = close
 
@@ -131,6 +134,11 @@ class StreamEngine:
                 return
             self.close()
             self.session.engine_failed(self, event, value, reason, protocol)
+
+    def _lost_event(self) -> int:
+        """A connection lost before the handshake ends is a handshake failure
+        (libzmq reports HANDSHAKE_FAILED_NO_DETAIL, then DISCONNECTED)."""
+        return C.EVENT_DISCONNECTED if self.ready else C.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 
     def on_loop_error(self, exc: Exception) -> None:
         self.fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
@@ -174,10 +182,10 @@ class StreamEngine:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self.fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+            self.fail(self._lost_event(), exc.errno or 0, str(exc))
             return
         if not data:
-            self.fail(C.EVENT_DISCONNECTED, 0, "peer closed the connection")
+            self.fail(self._lost_event(), 0, "peer closed the connection")
             return
         self._last_recv = time.monotonic()
         if len(data) >= _RECV_SIZE:
@@ -187,8 +195,10 @@ class StreamEngine:
         else:
             self._big_reads = 0
             self._recv_size = _RECV_SIZE
+        conn = self.conn
+        conn.answer_pings = not self._wq  # the peer reads what we send: answer PINGs
         try:
-            events = self.conn.receive_data(data)
+            events = conn.receive_data(data)
         except ProtocolError as exc:
             self._protocol_error(exc)
             return
@@ -302,7 +312,7 @@ class StreamEngine:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
-                self.fail(C.EVENT_DISCONNECTED, exc.errno or 0, str(exc))
+                self.fail(self._lost_event(), exc.errno or 0, str(exc))
                 return
             # drop what went out
             while sent:

@@ -85,6 +85,11 @@ class RawCodec:
         self._chunks = []
         return chunks
 
+    def discard(self) -> None:
+        """The connection is over: drop what was not sent (Connection.discard)."""
+        self._out = bytearray()
+        self._chunks = []
+
 
 # What a raw peer "says" in place of a handshake: nothing.
 _RAW_READY = Ready("", b"", {}, (0, 0))

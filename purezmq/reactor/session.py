@@ -304,7 +304,7 @@ class Session:
         # The cause (a handshake failure), then DISCONNECTED, as libzmq does.
         if event != C.EVENT_DISCONNECTED:
             owner.monitor_event(event, value, self.endpoint)
-        owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
+        owner.monitor_event(C.EVENT_DISCONNECTED, engine.fd, self.endpoint)
         if self._closing:
             self.finish()
             return
@@ -325,6 +325,9 @@ class Session:
         if pipe is not None:
             self.pipe = None
             pipe.close()
+            # The two ends refer to each other and this end to us: unhook, so
+            # the pair and this session go with their last outside reference.
+            pipe.sink = pipe.direct_read = pipe.drain = None
 
     def finish(self) -> None:
         """Stop for good: close engine, pipe and connecter."""
@@ -342,7 +345,7 @@ class Session:
             self.engine = None
             engine.close()
             if engine.ready:
-                self.owner.monitor_event(C.EVENT_DISCONNECTED, 0, self.endpoint)
+                self.owner.monitor_event(C.EVENT_DISCONNECTED, engine.fd, self.endpoint)
         if self.connecter is not None:
             self.connecter.stop()
         self._close_pipe()

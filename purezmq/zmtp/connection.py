@@ -173,6 +173,11 @@ class Connection:
         self.socket_type = socket_type
         self.identity = identity
         self._maxmsgsize = maxmsgsize
+        # PINGs get a PONG only while this is True. The layer above clears it
+        # while the peer is not reading what we send, so a PING flood from a
+        # peer that never reads cannot pile PONGs up here (libzmq keeps at
+        # most one pending PONG).
+        self.answer_pings = True
         self._extra_properties = list(properties)
         self._check_socket_type = check_socket_type
         self.peer_version: tuple[int, int] = (0, 0)
@@ -194,6 +199,18 @@ class Connection:
         self._big_need = 0  # bytes of that body still to come
         self._big_flags = 0
         self._enter(Phase.GREETING)
+
+    def discard(self) -> None:
+        """The connection is over: drop what is buffered either way, and the
+        mechanism's link back to us, so the memory goes at once rather than
+        at the next cycle collection."""
+        self._out = bytearray()
+        self._chunks = []
+        self._pending = b""
+        self._frames = Message()
+        self._big_parts = []
+        self._big_need = 0
+        self.mechanism.detach()
 
     # ------------------------------------------------------------------
     # Phases
@@ -611,7 +628,8 @@ class Connection:
                 raise MalformedCommand("PING without a TTL", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
             (ttl,) = U16.unpack_from(data, 0)
             context = data[2:18]
-            self._write_command(b"PONG", context)
+            if self.answer_pings:
+                self._write_command(b"PONG", context)
             events.append(Ping(ttl, context))
         elif name == b"PONG":
             events.append(Pong(data))

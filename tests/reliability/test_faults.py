@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reliab_helpers import Monitor, fd_count, load_lib, rss_kib, wait_for
 
 import purezmq
+from tests.testing import Monitor, eventually, fd_count, load_lib, rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -75,16 +75,16 @@ def _spawn(code: str, *args: Any) -> subprocess.Popen[str]:
         env=env,
     )
     assert proc.stdout is not None
-    ready = threading.Event()
+    raw_ready = threading.Event()
     line: list[str] = []
 
     def read() -> None:
         assert proc.stdout is not None
         line.append(proc.stdout.readline())
-        ready.set()
+        raw_ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(15) or not line[0].startswith("bound"):
+    if not raw_ready.wait(15) or not line[0].startswith("bound"):
         proc.kill()
         raise AssertionError(f"child did not start: {line}")
     return proc
@@ -189,8 +189,8 @@ def test_socket_and_context_churn_is_flat() -> None:
     for i in range(20):  # 20 contexts, 220 sockets
         churn_once(i)
     gc.collect()
-    wait_for(lambda: fd_count() <= fds, 5, f"fds back to {fds} (now {fd_count()})")
-    wait_for(lambda: _threads() <= threads, 5, f"threads back to {threads}")
+    eventually(lambda: fd_count() <= fds, 5, what=f"fds back to {fds} (now {fd_count()})")
+    eventually(lambda: _threads() <= threads, 5, what=f"threads back to {threads}")
     grown = rss_kib() - rss
     assert grown < 20 * 1024, f"RSS grew by {grown} KiB over 20 contexts"
 

@@ -1,7 +1,7 @@
 """Hypothesis feeds mutated ZMTP byte streams to a live purezmq PULL socket
 over tcp (not only to the codec).
 
-Each example starts from a valid stream (greeting, READY, a few messages and
+Each example starts from a valid stream (raw_greeting, READY, a few messages and
 commands, with the offsets of every frame header recorded) and mutates
 bytes, flags and length fields, cuts and splices it. Invariant: the peer is
 dropped or kept (both fine), the user sees only real messages (lists of
@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliab_helpers import RawPeer, fd_count, greeting, ready, wait_for
 
 import purezmq as zmq
 from purezmq.zmtp.framing import encode_command
+from tests.testing import RawPeer, eventually, fd_count, raw_greeting, raw_ready
 
 settings.register_profile(
     "reliab-live",
@@ -44,14 +44,14 @@ def _frame(flags: int, body: bytes) -> bytes:
 
 def _valid_stream(minor: int) -> tuple[bytes, list[tuple[int, bool]]]:
     """Greeting, READY, traffic; and (offset, long-form) of each frame header."""
-    out = bytearray(greeting(minor=minor))
+    out = bytearray(raw_greeting(minor=minor))
     headers: list[tuple[int, bool]] = []
 
     def add(chunk: bytes) -> None:
         headers.append((len(out), bool(chunk[0] & 0x02)))
         out.extend(chunk)
 
-    add(ready("PUSH"))
+    add(raw_ready("PUSH"))
     add(_frame(0x01, b"part-one"))
     add(_frame(0x00, b"part-two"))
     add(encode_command(b"PING", b"\x00\x0actx"))
@@ -118,7 +118,7 @@ def live() -> Any:
     assert pull.recv() == b"warm-up"
     baseline = fd_count()
     yield pull, good, port
-    wait_for(lambda: fd_count() <= baseline, 5.0, f"fds back to {baseline}")
+    eventually(lambda: fd_count() <= baseline, 5.0, what=f"fds back to {baseline}")
     good.close(0)
     pull.close(0)
     ctx.destroy(linger=0)

@@ -13,10 +13,10 @@ import time
 import tracemalloc
 
 import pytest
-from reliab_helpers import RawPeer, fd_count, load_lib, rss_kib, setup_socket, wait_for
 
 import purezmq
 from purezmq.zmtp.framing import encode_command
+from tests.testing import RawPeer, eventually, fd_count, load_lib, rss_kib, setup_socket
 
 MIB = 1024
 
@@ -108,7 +108,7 @@ def test_half_sent_huge_frames_are_released_with_their_peers() -> None:
         for raw in peers:
             raw.close()
         gc.collect()
-        wait_for(lambda: fd_count() <= fds, 5.0, "fds back to baseline")
+        eventually(lambda: fd_count() <= fds, 5.0, what="fds back to baseline")
         held = 20 << 20  # what the peers sent
 
         def released() -> bool:
@@ -118,10 +118,10 @@ def test_half_sent_huge_frames_are_released_with_their_peers() -> None:
             # runs the cyclic collector after the peers' EOFs are handled.
             return tracemalloc.get_traced_memory()[0] - before < held // 20
 
-        wait_for(
+        eventually(
             released,
             5.0,
-            f"heap back near baseline (grown {tracemalloc.get_traced_memory()[0] - before} B)",
+            what=f"heap back near baseline (grown {tracemalloc.get_traced_memory()[0] - before} B)",
         )
         sock.close(0)
     finally:

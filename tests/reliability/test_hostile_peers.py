@@ -28,29 +28,31 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
-from reliab_helpers import (
+
+import purezmq
+from purezmq.zmtp import Pong
+from purezmq.zmtp.framing import encode_command, encode_metadata
+from tests.testing import (
     INCOMPATIBLE,
     PEER_TYPE,
     TYPES,
     Monitor,
     RawPeer,
     drain_extra,
+    eventually,
     fd_count,
     good_round_trip,
-    greeting,
     load_lib,
-    ready,
+    raw_greeting,
+    raw_ready,
     setup_socket,
     through_raw,
-    wait_for,
 )
-
-import purezmq
-from purezmq.zmtp import Pong
-from purezmq.zmtp.framing import encode_command, encode_metadata
 
 ACCEPTED = 0x20
 DISCONNECTED = 0x200
+# An oversized frame, in the handshake too, is reported as DISCONNECTED alone,
+# as libzmq's decoder failing with EMSGSIZE is (tests/reliability/test_oversize_events.py).
 NO_DETAIL = 0x800  # EVENT_HANDSHAKE_FAILED_NO_DETAIL
 SUCCEEDED = 0x1000  # EVENT_HANDSHAKE_SUCCEEDED
 PROTOCOL = 0x2000  # EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -84,13 +86,13 @@ def _send(data: bytes) -> Callable[[RawPeer, str], None]:
 
 
 def _peer_greeting_then(body: Callable[[str], bytes]) -> Callable[[RawPeer, str], None]:
-    return lambda raw, kind: raw.send(greeting() + body(kind))
+    return lambda raw, kind: raw.send(raw_greeting() + body(kind))
 
 
 def _drip(raw: RawPeer, kind: str) -> None:
-    """Slowloris: a valid greeting, one byte every 30 ms (about 2 s worth);
+    """Slowloris: a valid raw_greeting, one byte every 30 ms (about 2 s worth);
     the socket must hang up after HANDSHAKE_IVL (200 ms) however slow we go."""
-    data = greeting()
+    data = raw_greeting()
     deadline = time.monotonic() + 3
     for b in data:
         try:
@@ -103,7 +105,7 @@ def _drip(raw: RawPeer, kind: str) -> None:
 
 
 def _eof_mid_greeting(raw: RawPeer, kind: str) -> None:
-    raw.send(greeting()[:30])
+    raw.send(raw_greeting()[:30])
     raw.sock.shutdown(1)  # SHUT_WR: the peer sees EOF
 
 
@@ -150,7 +152,7 @@ def _bad_ready(props: bytes) -> Callable[[str], bytes]:
 
 CASES = [
     # --- greetings --------------------------------------------------------
-    # libzmq takes anything that does not start like a ZMTP 3 greeting for a
+    # libzmq takes anything that does not start like a ZMTP 3 raw_greeting for a
     # ZMTP 1.0 peer and keeps the connection open; purezmq hangs up at once.
     Case(
         "http_text",
@@ -173,7 +175,7 @@ CASES = [
     ),
     Case(
         "truncated_greeting_held",
-        _send(greeting()[:30]),
+        _send(raw_greeting()[:30]),
         ("drop", NO_DETAIL, None),
         ("drop", NO_DETAIL, None),
     ),
@@ -188,19 +190,19 @@ CASES = [
     Case("slowloris_drip", _drip, ("drop", NO_DETAIL, None), ("drop", NO_DETAIL, None)),
     Case(
         "mechanism_plain",
-        _send(greeting(b"PLAIN")),
+        _send(raw_greeting(b"PLAIN")),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
     ),
     Case(
         "mechanism_unknown",
-        _send(greeting(b"FOO")),
+        _send(raw_greeting(b"FOO")),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
     ),
     Case(
         "mechanism_curve_server",
-        _send(greeting(b"CURVE", as_server=True)),
+        _send(raw_greeting(b"CURVE", as_server=True)),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
         ("drop", PROTOCOL, ZMTP_MECHANISM_MISMATCH),
     ),
@@ -210,13 +212,13 @@ CASES = [
     Case(
         "command_claims_2^63",
         _peer_greeting_then(lambda k: _long_frame(1 << 63, 0x06)),
-        ("drop", PROTOCOL, ZMTP_UNSPECIFIED),
+        ("drop", None, None),
         ("drop", None, None),
     ),
     Case(
         "command_claims_2^64-1",
         _peer_greeting_then(lambda k: _long_frame((1 << 64) - 1, 0x06)),
-        ("drop", PROTOCOL, ZMTP_UNSPECIFIED),
+        ("drop", None, None),
         ("drop", None, None),
     ),
     # Above HANDSHAKE_FRAME_MAX: purezmq drops at the header; libzmq waits
@@ -224,7 +226,7 @@ CASES = [
     Case(
         "command_claims_70k",
         _peer_greeting_then(lambda k: _long_frame(70000, 0x06)),
-        ("drop", PROTOCOL, ZMTP_UNSPECIFIED),
+        ("drop", None, None),
         ("drop", NO_DETAIL, None),
     ),
     # Not run on libzmq: after this READY (70,000 zero bytes of "metadata")
@@ -232,13 +234,13 @@ CASES = [
     Case(
         "command_sends_70k",
         _peer_greeting_then(lambda k: encode_command(b"READY", b"\x00" * 70000)),
-        ("drop", PROTOCOL, ZMTP_UNSPECIFIED),
+        ("drop", None, None),
         None,
     ),
     Case(
         "message_claims_2^63_in_handshake",
         _peer_greeting_then(lambda k: _long_frame(1 << 63)),
-        ("drop", PROTOCOL, None),
+        ("drop", None, None),
         ("drop", None, None),
     ),
     # --- READY metadata ----------------------------------------------------
@@ -256,19 +258,19 @@ CASES = [
     ),
     Case(
         "ready_unknown_type",
-        _peer_greeting_then(lambda k: ready("FOO")),
+        _peer_greeting_then(lambda k: raw_ready("FOO")),
         ("drop", PROTOCOL, ZMTP_INVALID_METADATA),
         ("drop", None, None),
     ),
     Case(
         "ready_incompatible_type",
-        _peer_greeting_then(lambda k: ready(INCOMPATIBLE[k])),
+        _peer_greeting_then(lambda k: raw_ready(INCOMPATIBLE[k])),
         ("drop", PROTOCOL, ZMTP_INVALID_METADATA),
         ("drop", None, None),
     ),
     Case(
         "ready_lowercase_type",
-        _peer_greeting_then(lambda k: ready(PEER_TYPE[k].lower())),
+        _peer_greeting_then(lambda k: raw_ready(PEER_TYPE[k].lower())),
         ("drop", PROTOCOL, ZMTP_INVALID_METADATA),
         ("drop", None, None),
     ),
@@ -455,7 +457,9 @@ def test_hostile_peers(kind: str, libname: str) -> None:
             mon.until(DISCONNECTED)
         except Exception as exc:
             failures.append(f"final round trip: {type(exc).__name__}: {exc}")
-        wait_for(lambda: fd_count() <= baseline, 3.0, f"fds back to {baseline} (now {fd_count()})")
+        eventually(
+            lambda: fd_count() <= baseline, 3.0, what=f"fds back to {baseline} (now {fd_count()})"
+        )
         mon.close()
         sock.close(0)
     finally:

@@ -12,9 +12,9 @@ import time
 from typing import Any, Callable
 
 import pytest
-from reliab_helpers import load_lib
 
 import purezmq
+from tests.testing import load_lib
 
 LIBS = ["purezmq", "pyzmq"]
 BOUND = 5.0

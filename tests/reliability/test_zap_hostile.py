@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reliab_helpers import Monitor, load_lib
+
+from tests.testing import Monitor, load_lib
 
 AUTH_FAILED = 0x4000  # EVENT_HANDSHAKE_FAILED_AUTH
 

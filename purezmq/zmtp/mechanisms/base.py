@@ -50,6 +50,10 @@ class Mechanism:
         """The verdict on an AuthRequest (server side only)."""
         raise LocalProtocolError(f"{self.name.decode()} has no AuthRequest to answer")
 
+    def detach(self) -> None:
+        """Forget the connection's send function (it refers back to it)."""
+        self._send = None
+
     def send_command(self, name: bytes, data: bytes = b"") -> None:
         assert self._send is not None
         self._send(name, data)
