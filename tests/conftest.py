@@ -71,3 +71,14 @@ def libs(ctx: Any, pyctx: Any, pyzmq: Any) -> Iterator[Callable[[str, str], Any]
     yield factory
     for sock in made:
         sock.close(linger=0)
+
+
+@pytest.fixture(params=["purezmq", "zmq"])
+def lib(request: Any) -> Iterator[Any]:
+    """The same test against purezmq and real pyzmq: the module, with a fresh
+    context as ``lib.test_ctx`` (destroyed afterwards)."""
+    mod = pytest.importorskip(request.param)
+    ctx = mod.Context()
+    mod.test_ctx = ctx
+    yield mod
+    ctx.destroy(linger=0)

@@ -8,19 +8,9 @@ from __future__ import annotations
 import copy
 import gc
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 def test_upper_case_option_attributes(lib: Any) -> None:

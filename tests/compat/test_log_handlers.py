@@ -19,15 +19,6 @@ import pytest
 _names = itertools.count()
 
 
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
-
-
 @pytest.fixture
 def handlers(lib: Any) -> Any:
     return importlib.import_module(f"{lib.__name__}.log.handlers")

@@ -3,19 +3,7 @@ every part with SNDMORE, the last one too): the next send continues it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 def _pair(lib: Any) -> tuple[Any, Any]:

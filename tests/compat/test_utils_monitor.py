@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import struct
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,15 +31,6 @@ V1_EVENTS = {
     "HANDSHAKE_FAILED_PROTOCOL": 0x2000,
     "HANDSHAKE_FAILED_AUTH": 0x4000,
 }
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 @pytest.fixture

@@ -14,21 +14,11 @@ from __future__ import annotations
 import socket as pysocket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import purezmq
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 def _unused_port() -> int:

@@ -8,24 +8,12 @@ from __future__ import annotations
 import socket as pysocket
 import struct
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from purezmq.zmtp import Connection, Phase
 
 _EVENT = struct.Struct("=HI")
 _GREETING_NULL = b"\xff" + b"\0" * 8 + b"\x7f" + b"\x03\x01" + b"NULL".ljust(20, b"\0") + b"\0" * 32
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 def _server(lib: Any) -> tuple[Any, Any, int]:

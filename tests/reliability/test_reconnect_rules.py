@@ -11,22 +11,10 @@ from __future__ import annotations
 
 import socket as pysocket
 import struct
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 _EVENT = struct.Struct("=HI")
 _QUIET = 0.5  # how long "no reconnect" is watched for (RECONNECT_IVL is 20 ms)
-
-
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
 
 
 def _greeting(mechanism: bytes) -> bytes:

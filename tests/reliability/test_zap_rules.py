@@ -25,15 +25,6 @@ _EVENT = struct.Struct("=HI")
 _QUIET = 0.5  # how long "nothing arrives" / "no retry" is watched for
 
 
-@pytest.fixture(params=["purezmq", "zmq"])
-def lib(request: Any) -> Iterator[Any]:
-    mod = pytest.importorskip(request.param)
-    ctx = mod.Context()
-    mod.test_ctx = ctx
-    yield mod
-    ctx.destroy(linger=0)
-
-
 class ZapHandler:
     """A ZAP handler on a REP socket in `lib`'s context; `decide(request)`
     returns the status code. Counts the requests it answers."""
