@@ -349,7 +349,7 @@ def coerce(option: int, kind: str, value: Any) -> Any:
         raise TypeError("unicode not allowed, use setsockopt_string")
     if type(value) is not int:
         try:
-            value = operator.index(value)  # int subclasses, numpy integers; not floats
+            value = int(operator.index(value))  # bools, numpy integers; not floats
         except TypeError:
             raise TypeError(
                 f"expected int for option {option_name(option)}, got: {value!r}"

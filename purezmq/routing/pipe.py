@@ -100,6 +100,14 @@ class Track:
                 return
         self.finish()
 
+    def finish_if_unheld(self) -> None:
+        """After a send: a frame no pipe took (the socket type consumed it, or
+        dropped the message) is done now, not when collected."""
+        with self._lock:
+            unheld = self._holds == 0
+        if unheld:
+            self.finish()
+
     def finish(self) -> None:
         global tracked_live
         with self._lock:

@@ -316,7 +316,10 @@ class Socket(SocketBase, _OptionAttributes):
         frame = _frame_bytes(data, copy, track)
         self.send_part(frame, flags)
         if track:
-            return MessageTracker.watch(frame)
+            tracker = MessageTracker.watch(frame)
+            if not flags & C.SNDMORE:
+                _finish_unheld([frame])
+            return tracker
         if not copy:
             return _FINISHED_TRACKER
         return None
@@ -342,9 +345,11 @@ class Socket(SocketBase, _OptionAttributes):
                 msg.append(_frame_bytes(part, copy, track))
         self.send_msg(msg, flags)
         if track:
-            return MessageTracker(
-                *[MessageTracker.watch(f) for f in msg if type(f) is _TrackedBuffer]
-            )
+            tracked = [f for f in msg if type(f) is _TrackedBuffer]
+            tracker = MessageTracker(*[MessageTracker.watch(f) for f in tracked])
+            if not flags & C.SNDMORE:
+                _finish_unheld(tracked)
+            return tracker
         if not copy:
             return _FINISHED_TRACKER
         return None
@@ -481,6 +486,13 @@ class Socket(SocketBase, _OptionAttributes):
         sock = self.context.socket(C.PAIR)
         sock.connect(addr)
         return sock
+
+
+def _finish_unheld(frames: Sequence[Any]) -> None:
+    """Tracked frames of a message just sent that no pipe holds are done."""
+    for frame in frames:
+        if type(frame) is _TrackedBuffer:
+            frame.track.finish_if_unheld()
 
 
 def _resolve_shadow(address: Any) -> Socket:
