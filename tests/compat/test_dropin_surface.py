@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import gc
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -35,6 +36,8 @@ def test_a_misspelt_attribute_raises(lib: Any) -> None:
 
 @pytest.mark.parametrize("value", [1.5, "1", None, [1]])
 def test_an_int_option_refuses_other_types(lib: Any, value: Any) -> None:
+    if lib.__name__ == "zmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) takes None as 0")
     s = lib.test_ctx.socket(lib.PUSH)
     with pytest.raises(TypeError):
         s.setsockopt(lib.LINGER, value)
@@ -93,6 +96,8 @@ _CTX_CASES = [
 
 @pytest.mark.parametrize("name, default, value, after", _CTX_CASES, ids=[c[0] for c in _CTX_CASES])
 def test_context_options(lib: Any, name: str, default: int, value: int, after: int) -> None:
+    if lib.__name__ == "zmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) gives other context-option defaults")
     ctx = lib.Context()
     opt = getattr(lib, name)
     assert ctx.get(opt) == default
@@ -172,6 +177,8 @@ def test_recv_into(lib: Any) -> None:
 
 
 def test_recv_into_errors(lib: Any) -> None:
+    if lib.__name__ == "zmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) words its recv_into errors differently")
     a, b = _pair(lib, "into-errors")
     with pytest.raises(BufferError):
         b.recv_into(b"immutable")

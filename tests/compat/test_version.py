@@ -15,6 +15,7 @@ import importlib
 import os
 import re
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,8 @@ def test_has_answers_bools(lib: Any) -> None:
 
 @pytest.mark.parametrize("bad", [b"ipc", None, 1])
 def test_has_wants_str(lib: Any, bad: Any) -> None:
+    if lib.__name__ == "zmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) raises cffi's own TypeError")
     with pytest.raises(TypeError, match="expected str"):
         lib.has(bad)
 

@@ -40,6 +40,8 @@ def _flood(raw: RawPeer, chunk: bytes, total: int, seconds: float) -> int:
 def test_ping_flood_from_a_peer_that_never_reads(libname: str) -> None:
     """Every PING asks for a PONG; a peer that never reads them must not make
     the socket queue PONGs without bound (libzmq keeps at most one pending)."""
+    if sys.implementation.name == "pypy":
+        pytest.skip("RSS under PyPy's GC follows what was allocated, not what is live")
     lib = load_lib(libname)
     ctx = lib.Context()
     try:

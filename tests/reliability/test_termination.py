@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -51,6 +52,8 @@ def _bounded(fn: Callable[[], Any], what: str, bound: float = BOUND) -> float:
 def test_sockets_dropped_by_threads_after_context_terminated(libname: str) -> None:
     """Worker threads block in recv, get ContextTerminated and return without
     closing their sockets (they just drop them)."""
+    if libname == "pyzmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq on PyPy closes a dropped socket only when the GC collects it")
     lib = _lib(libname)
     ctx = lib.Context()
     started = threading.Barrier(5)
