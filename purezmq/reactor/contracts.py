@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 if TYPE_CHECKING:
     from ..patterns.options import Options
     from ..routing.pipe import Pipe
-    from ..zmtp.events import AuthRequest, Ready
+    from ..zmtp.events import AuthRequest, Ready, ZmtpEvent
     from .engine import StreamEngine
     from .session import Session
 
@@ -86,7 +86,7 @@ class EngineOwner(Protocol):
 
     def engine_ready(self, engine: StreamEngine, ready: Ready) -> None: ...
 
-    def engine_events(self, events: list[Any]) -> None: ...
+    def engine_events(self, events: list[ZmtpEvent]) -> None: ...
 
     def engine_auth(self, engine: StreamEngine, request: AuthRequest) -> None: ...
 

@@ -40,7 +40,7 @@ from ..routing import pipe as _pipe
 from ..routing.pipe import TrackedBuffer
 from ..zmtp.connection import Connection, Phase
 from ..zmtp.errors import MessageTooLarge, ProtocolError
-from ..zmtp.events import AuthRequest, Ping, Ready
+from ..zmtp.events import AuthRequest, Ping, Ready, ZmtpEvent
 from .contracts import EngineOwner
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 
@@ -211,7 +211,7 @@ class StreamEngine:
         if not self.closed and self.conn.phase is Phase.CLOSED:
             self.fail(C.EVENT_DISCONNECTED, 0, "peer sent ERROR", protocol=True)
 
-    def _handshake_events(self, events: list[Any]) -> None:
+    def _handshake_events(self, events: list[ZmtpEvent]) -> None:
         for i, ev in enumerate(events):
             if isinstance(ev, Ready):
                 self.ready = True

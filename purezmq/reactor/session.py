@@ -34,7 +34,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .. import constants as C
 from ..patterns.options import Options
@@ -42,7 +42,7 @@ from ..patterns.registry import conflates
 from ..routing import pipe as _pipe
 from ..routing.pipe import Pipe, TrackedBuffer, pipe_pair
 from ..zmtp.connection import LARGE_FRAME, Connection
-from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe
+from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe, ZmtpEvent
 from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
 from ..zmtp.mechanisms.base import Mechanism
 from .contracts import SocketOwner
@@ -99,7 +99,7 @@ class Session:
         self.connecter: Optional[Connecter] = None  # reconnect logic; None on the bind side
         self.engine: Optional[StreamEngine] = None
         self.pipe: Optional[Pipe] = None  # our end
-        self._stalled: list[Any] = []  # inbound events the full pipe refused
+        self._stalled: list[ZmtpEvent] = []  # inbound events the full pipe refused
         self._closing = False  # the socket closed its end; linger then stop
         self._linger_timer: Optional[Timer] = None
         self.finished = False
@@ -261,7 +261,7 @@ class Session:
         self._pump_out()
         engine.flush()
 
-    def engine_events(self, events: list[Any]) -> None:
+    def engine_events(self, events: list[ZmtpEvent]) -> None:
         pipe = self.pipe
         if pipe is None:
             return
@@ -282,7 +282,7 @@ class Session:
                     return
                 continue
             if t is Ping and self.engine is not None:
-                self.engine.peer_ping(events[i])
+                self.engine.peer_ping(cast(Ping, events[i]))
             # PeerError: the engine closes the connection next
             i += 1
 

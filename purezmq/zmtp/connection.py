@@ -68,6 +68,7 @@ from .events import (
     Pong,
     Ready,
     Subscribe,
+    ZmtpEvent,
 )
 from .framing import COMMAND, LONG, MORE, U16, U64, encode_command, get_property, split_command
 from .greeting import GreetingParser, build_greeting
@@ -417,13 +418,13 @@ class Connection:
 
     def auth_reply(
         self, ok: bool, status_code: bytes = b"200", user_id: bytes = b""
-    ) -> list[Event]:
+    ) -> list[ZmtpEvent]:
         """Answer an AuthRequest. A refusal queues ERROR and closes the connection."""
         what = Input.AUTH_ACCEPT if ok else Input.AUTH_REFUSE
         self._check(what)
         self.mechanism.auth_reply(ok, status_code, user_id)
         self._advance(what)
-        events: list[Event] = []
+        events: list[ZmtpEvent] = []
         if ok and self.mechanism.done:  # the peer's READY came first (NULL with ZAP)
             self._on_handshake_done(events)
         return events
@@ -432,7 +433,7 @@ class Connection:
     # Input
     # ------------------------------------------------------------------
 
-    def receive_data(self, data: Any) -> list[Any]:
+    def receive_data(self, data: Any) -> list[ZmtpEvent]:
         """Feed bytes read from the peer; b"" means EOF.
 
         Returns events (Message, Ready, Subscribe, ...). Raises
@@ -448,7 +449,7 @@ class Connection:
         if not data:
             self._advance(Input.PEER_EOF)
             return [Closed()]
-        events: list[Any] = []
+        events: list[ZmtpEvent] = []
         try:
             if self._accepts_messages:
                 self._decode(data, events)
@@ -489,7 +490,7 @@ class Connection:
         held = len(self._pending) + sum(len(p) for p in self._big_parts)
         return held + sum(len(f) for f in self._frames)
 
-    def _decode(self, data: bytes, events: list[Any]) -> None:
+    def _decode(self, data: bytes, events: list[ZmtpEvent]) -> None:
         """Split frames out of ``_pending + data``; the hot path."""
         if self._big_need:
             data = self._continue_big(data, events)
@@ -554,7 +555,7 @@ class Connection:
         if pos < end:
             self._pending = data[pos:]
 
-    def _emit(self, frames: Message, events: list[Any]) -> None:
+    def _emit(self, frames: Message, events: list[ZmtpEvent]) -> None:
         if self._sub_receiver and len(frames) == 1:
             body = frames[0]
             if body and body[0] <= 1:
@@ -563,7 +564,7 @@ class Connection:
                 return
         events.append(frames)
 
-    def _continue_big(self, data: bytes, events: list[Any]) -> bytes:
+    def _continue_big(self, data: bytes, events: list[ZmtpEvent]) -> bytes:
         need = self._big_need
         if len(data) < need:
             self._big_parts.append(data)
@@ -592,7 +593,7 @@ class Connection:
     # Commands
     # ------------------------------------------------------------------
 
-    def _on_command(self, flags: int, body: bytes, events: list[Any]) -> None:
+    def _on_command(self, flags: int, body: bytes, events: list[ZmtpEvent]) -> None:
         if flags & MORE:
             raise MalformedCommand("command frame with the MORE flag", ZMTP_INVALID_SEQUENCE)
         if self._handshaking:
@@ -601,7 +602,7 @@ class Connection:
             self._advance(Input.PEER_TRAFFIC_COMMAND)
             self._on_traffic_command(body, events)
 
-    def _on_handshake_command(self, body: bytes, events: list[Any]) -> None:
+    def _on_handshake_command(self, body: bytes, events: list[ZmtpEvent]) -> None:
         if body[:5] == _LIBZMQ_PLAIN_ERROR:
             name, data = b"ERROR", body[5:]
         else:
@@ -612,7 +613,7 @@ class Connection:
         elif self.mechanism.done:
             self._on_handshake_done(events)
 
-    def _on_traffic_command(self, body: bytes, events: list[Any]) -> None:
+    def _on_traffic_command(self, body: bytes, events: list[ZmtpEvent]) -> None:
         """PING, PONG, SUBSCRIBE, CANCEL and ERROR; RFC 37: others are ignored."""
         if self.mechanism.wraps_traffic:  # pragma: no cover - CURVE
             flags, body = self.mechanism.unwrap(body)

@@ -10,6 +10,11 @@ IndexError, struct.error or UnicodeDecodeError escape for bad peer input.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .events import ZmtpEvent
+
 # Codes as libzmq's zmq.h defines them (ZMQ_PROTOCOL_ERROR_ZMTP_*).
 ZMTP_UNSPECIFIED = 0x10000000
 ZMTP_UNEXPECTED_COMMAND = 0x10000001
@@ -40,7 +45,7 @@ class ProtocolError(Exception):
         self.auth = auth
         # Events decoded from the same input before the error (set by
         # Connection.receive_data): the caller delivers them, then closes.
-        self.events: list[object] = []
+        self.events: list[ZmtpEvent] = []
 
 
 class LocalProtocolError(ProtocolError):

@@ -6,7 +6,7 @@ object per message and the pipes can carry it as is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 
 class Event:
@@ -105,3 +105,8 @@ class Closed(Event):
     """The peer closed the stream (EOF)."""
 
     __slots__ = ()
+
+
+# What `Connection.receive_data` returns: events, and messages (a Message is
+# the list of frames itself, for speed).
+ZmtpEvent = Union[Event, Message]
