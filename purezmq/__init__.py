@@ -21,6 +21,7 @@ from .error import (
     strerror,
     zmq_errno,
 )
+from .reactor.endpoint import IPC_PATH_MAX_LEN as IPC_PATH_MAX_LEN
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
 from .sugar.frame import _FINISHED_TRACKER as _FINISHED_TRACKER
 from .sugar.proxy import device, proxy, proxy_steerable
@@ -40,7 +41,6 @@ from .utils import jsonapi as _jsonapi  # noqa: F401
 VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH = 4, 3, 5  # the libzmq behaviour we follow
 COPY_THRESHOLD = 65536
 DRAFT_API = False
-IPC_PATH_MAX_LEN = 107
 
 
 def has(capability: str) -> bool:

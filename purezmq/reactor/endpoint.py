@@ -27,6 +27,10 @@ class Endpoint(NamedTuple):
         return f"{self.transport}://{self.address}"
 
 
+# sizeof(sockaddr_un.sun_path) - 1 on Linux: the longest ipc:// path
+IPC_PATH_MAX_LEN = 107
+
+
 def parse(endpoint: str) -> Endpoint:
     if not isinstance(endpoint, str):
         raise TypeError(f"endpoint must be a str, not {type(endpoint).__name__}")
@@ -41,6 +45,12 @@ def parse(endpoint: str) -> Endpoint:
         raise ZMQError(EPROTONOSUPPORT, msg)
     if not address:
         raise ZMQError(errno.EINVAL, f"Invalid endpoint {endpoint!r}: empty address")
+    if transport == "ipc" and len(address.encode()) > IPC_PATH_MAX_LEN:
+        raise ZMQError(
+            errno.ENAMETOOLONG,
+            f"ipc path {address!r} is longer than {IPC_PATH_MAX_LEN} bytes "
+            "(sizeof(sockaddr_un.sun_path)); IPC_PATH_MAX_LEN gives the limit",
+        )
     if transport != "tcp":
         return Endpoint(transport, address)
     # tcp://[source;]host:port -- a source address is accepted and ignored.

@@ -6,6 +6,7 @@ Context._socket_class, context options, repr."""
 from __future__ import annotations
 
 import copy
+import errno
 import gc
 import re
 import sys
@@ -227,3 +228,13 @@ def test_finished_tracker(lib: Any) -> None:
     tracker = a.send(b"x", copy=False)
     assert tracker.done
     b.recv()
+
+
+def test_an_ipc_path_longer_than_the_limit(lib: Any) -> None:
+    s = lib.test_ctx.socket(lib.PUSH)
+    too_long = "ipc:///tmp/" + "x" * lib.IPC_PATH_MAX_LEN
+    for call in (s.bind, s.connect):
+        with pytest.raises(lib.ZMQError) as info:
+            call(too_long)
+        assert info.value.errno == errno.ENAMETOOLONG
+    s.close()
