@@ -231,6 +231,8 @@ def test_finished_tracker(lib: Any) -> None:
 
 
 def test_an_ipc_path_longer_than_the_limit(lib: Any) -> None:
+    if lib.__name__ == "zmq" and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) passes a mangled endpoint to libzmq")
     s = lib.test_ctx.socket(lib.PUSH)
     too_long = "ipc:///tmp/" + "x" * lib.IPC_PATH_MAX_LEN
     for call in (s.bind, s.connect):
