@@ -36,7 +36,7 @@ from typing import Any, cast
 
 from .. import constants as C
 from ..patterns.stream import CLOSE_PEER
-from ..zmtp.connection import LARGE_FRAME, Connection
+from ..zmtp.connection import LARGE_FRAME, Connection, OutputQueue
 from ..zmtp.events import Message, Ready
 from .contracts import EngineOwner
 from .engine import StreamEngine
@@ -45,7 +45,7 @@ from .loop import EVENT_READ, IOThread
 _READ_SIZE = 8192  # libzmq: one raw message per read, at most in_batch_size bytes
 
 
-class RawCodec:
+class RawCodec(OutputQueue):
     """What the session and `StreamEngine` use of a `Connection`, for raw bytes.
 
     Frames shorter than LARGE_FRAME are copied into one bytearray (so the
@@ -73,17 +73,6 @@ class RawCodec:
                         self._chunks.append(out)
                         out = self._out = bytearray()
                     self._chunks.append(frame)
-
-    def has_output(self) -> bool:
-        return bool(self._out) or bool(self._chunks)
-
-    def take_output(self) -> list[Any]:
-        chunks = self._chunks
-        if self._out:
-            chunks.append(self._out)
-            self._out = bytearray()
-        self._chunks = []
-        return chunks
 
     def discard(self) -> None:
         """The connection is over: drop what was not sent (Connection.discard)."""

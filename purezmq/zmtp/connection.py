@@ -156,7 +156,28 @@ _LOCAL_INPUTS = frozenset(
 )
 
 
-class Connection:
+class OutputQueue:
+    """Bytes waiting for the wire: small writes coalesce in ``_out``; finished
+    pieces (full bytearrays, large bodies kept whole, never copied) wait in
+    ``_chunks``, in order. Shared by the ZMTP codec and STREAM's raw codec."""
+
+    _out: bytearray
+    _chunks: list[Any]
+
+    def has_output(self) -> bool:
+        return bool(self._out) or bool(self._chunks)
+
+    def take_output(self) -> list[Any]:
+        """Everything queued for the wire, as a list of bytes-like chunks."""
+        chunks = self._chunks
+        if self._out:
+            chunks.append(self._out)
+            self._out = bytearray()
+        self._chunks = []
+        return chunks
+
+
+class Connection(OutputQueue):
     """A ZMTP connection's state, fed bytes and asked for bytes."""
 
     def __init__(
@@ -275,18 +296,6 @@ class Connection:
     # ------------------------------------------------------------------
     # Output
     # ------------------------------------------------------------------
-
-    def has_output(self) -> bool:
-        return bool(self._out) or bool(self._chunks)
-
-    def take_output(self) -> list[Any]:
-        """Everything queued for the wire, as a list of bytes-like chunks."""
-        chunks = self._chunks
-        if self._out:
-            chunks.append(self._out)
-            self._out = bytearray()
-        self._chunks = []
-        return chunks
 
     def data_to_send(self) -> bytes:
         """Everything queued for the wire, joined into one bytes object."""
