@@ -111,7 +111,10 @@ def test_term_returns_when_the_linger_runs_out(
     term.start()
     advance(loop, clock, 59.9)
     assert fctx._sessions_alive == 1 and term.is_alive(), "gave up before LINGER"
-    advance(loop, clock, 0.2)
+    # Past LINGER: the session ends, term() returns and stops the loop, so no
+    # round trip on the loop can be awaited now; wake it to read the clock.
+    clock.now += 0.2
+    loop.call_soon_threadsafe(lambda: None)
     term.join(10)
     assert not term.is_alive(), "term() still waiting after LINGER ran out"
     del push
