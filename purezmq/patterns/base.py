@@ -17,6 +17,7 @@ import errno
 from typing import Any, Optional
 
 from ..error import ZMQError
+from ..routing.fq import FairQueue
 from ..routing.pipe import Pipe
 from .options import PATTERN, TABLE, Options, check_get, check_set, option_name
 
@@ -134,3 +135,20 @@ class SocketCore:
 
     def xget_option(self, option: int) -> Any:
         raise ZMQError(errno.EINVAL, f"Option {option_name(option)} cannot be read on this socket")
+
+
+class RoutedReceiver(SocketCore):
+    """What ROUTER and STREAM share: messages fair-queued from every peer,
+    each handed out behind its pipe's routing id (libzmq router_t::xrecv)."""
+
+    _fq: FairQueue
+
+    def recv(self) -> Optional[Msg]:
+        got = self._fq.recv_pipe()
+        if got is None:
+            return None
+        msg, pipe = got
+        return [pipe.routing_id, *msg]
+
+    def has_in(self) -> bool:  # replaced per instance by the FairQueue's
+        return self._fq.has_in()

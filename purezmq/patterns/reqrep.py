@@ -37,7 +37,7 @@ from ..error import ZMQError
 from ..routing.fq import FairQueue
 from ..routing.lb import LoadBalancer
 from ..routing.pipe import Pipe
-from .base import Msg, SocketCore
+from .base import Msg, RoutedReceiver, SocketCore
 from .options import Options
 
 
@@ -88,7 +88,7 @@ class Dealer(SocketCore):
 _U32 = struct.Struct(">I")
 
 
-class Router(SocketCore):
+class Router(RoutedReceiver):
     """ROUTER: addresses peers by routing id; libzmq src/router.cpp.
 
     Received messages get the sending peer's routing id as first frame; sent
@@ -183,16 +183,6 @@ class Router(SocketCore):
             return True
         # full pipe: EAGAIN / block under ROUTER_MANDATORY (as libzmq), else dropped
         return not self._mandatory
-
-    def recv(self) -> Optional[Msg]:
-        got = self._fq.recv_pipe()
-        if got is None:
-            return None
-        msg, pipe = got
-        return [pipe.routing_id, *msg]
-
-    def has_in(self) -> bool:  # replaced per instance by the FairQueue's
-        return self._fq.has_in()
 
     def has_out(self) -> bool:
         return True

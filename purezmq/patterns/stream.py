@@ -42,7 +42,7 @@ from typing import Any, Optional
 from ..error import ZMQError
 from ..routing.fq import FairQueue
 from ..routing.pipe import Pipe
-from .base import Msg, SocketCore
+from .base import Msg, RoutedReceiver
 from .options import Options
 
 _U32 = struct.Struct(">I")
@@ -60,7 +60,7 @@ class _ClosePeer:
 CLOSE_PEER = _ClosePeer()
 
 
-class Stream(SocketCore):
+class Stream(RoutedReceiver):
     """STREAM: raw peers by routing id; libzmq stream_t."""
 
     socket_type_name = "STREAM"
@@ -172,16 +172,6 @@ class Stream(SocketCore):
             return
         self._closing.add(pipe)
         pipe.force_write(CLOSE_PEER)  # behind the data already queued
-
-    def recv(self) -> Optional[Msg]:
-        got = self._fq.recv_pipe()
-        if got is None:
-            return None
-        msg, pipe = got
-        return [pipe.routing_id, *msg]
-
-    def has_in(self) -> bool:  # replaced per instance by the FairQueue's
-        return self._fq.has_in()
 
     def has_out(self) -> bool:
         return True  # whether a message can go depends on its peer (libzmq)
