@@ -1,0 +1,95 @@
+"""The NaCl primitives CurveZMQ needs (RFC 26), behind one small API.
+
+Two backends give identical results: ``python`` (the standard library only,
+`purezmq.crypto.pure`) and ``sodium`` (libsodium through PyNaCl, when it is
+importable). ``PUREZMQ_CURVE_BACKEND`` chooses: ``python``, ``sodium`` or
+``auto`` (the default: sodium when PyNaCl imports, else python). Asking for
+``sodium`` without PyNaCl raises ImportError at import time, so a forced
+choice never silently falls back.
+
+Boxes are in NaCl's "easy" layout, as CurveZMQ puts them on the wire: the
+16-byte Poly1305 tag, then the ciphertext. Every open that fails to
+authenticate raises `CryptoError` and returns nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import CryptoError
+
+KEY_SIZE = 32  # public, secret and precomputed keys
+NONCE_SIZE = 24
+MAC_SIZE = 16
+
+
+def _load_backend() -> str:
+    choice = os.environ.get("PUREZMQ_CURVE_BACKEND", "auto").strip().lower() or "auto"
+    if choice not in ("auto", "python", "sodium"):
+        raise ImportError(
+            f"PUREZMQ_CURVE_BACKEND must be 'auto', 'python' or 'sodium', not {choice!r}"
+        )
+    if choice == "python":
+        return "python"
+    try:
+        import nacl.bindings  # noqa: F401
+    except ImportError:
+        if choice == "sodium":
+            raise ImportError(
+                "PUREZMQ_CURVE_BACKEND=sodium needs PyNaCl (pip install 'purezmq[curve-fast]')"
+            ) from None
+        return "python"
+    return "sodium"
+
+
+BACKEND = _load_backend()
+
+if BACKEND == "sodium":
+    from .sodium import (
+        box,
+        box_afternm,
+        box_beforenm,
+        box_open,
+        box_open_afternm,
+        scalarmult,
+        scalarmult_base,
+        secretbox,
+        secretbox_open,
+    )
+else:
+    from .pure import (  # type: ignore[assignment]
+        box,
+        box_afternm,
+        box_beforenm,
+        box_open,
+        box_open_afternm,
+        scalarmult,
+        scalarmult_base,
+        secretbox,
+        secretbox_open,
+    )
+
+
+def keypair() -> tuple[bytes, bytes]:
+    """A fresh (public, secret) Curve25519 key pair from the OS's randomness."""
+    secret = os.urandom(KEY_SIZE)
+    return scalarmult_base(secret), secret
+
+
+__all__ = [
+    "BACKEND",
+    "KEY_SIZE",
+    "MAC_SIZE",
+    "NONCE_SIZE",
+    "CryptoError",
+    "box",
+    "box_afternm",
+    "box_beforenm",
+    "box_open",
+    "box_open_afternm",
+    "keypair",
+    "scalarmult",
+    "scalarmult_base",
+    "secretbox",
+    "secretbox_open",
+]
