@@ -24,6 +24,7 @@ from .error import (
 from .reactor.endpoint import IPC_PATH_MAX_LEN as IPC_PATH_MAX_LEN
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
 from .sugar.frame import _FINISHED_TRACKER as _FINISHED_TRACKER
+from .sugar.frame import COPY_THRESHOLD as COPY_THRESHOLD
 from .sugar.proxy import device, proxy, proxy_steerable
 from .sugar.version import (
     __revision__,
@@ -39,7 +40,6 @@ from .utils import interop as _interop  # noqa: F401 -- loaded with the package,
 from .utils import jsonapi as _jsonapi  # noqa: F401
 
 VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH = 4, 3, 5  # the libzmq behaviour we follow
-COPY_THRESHOLD = 65536
 DRAFT_API = False
 
 

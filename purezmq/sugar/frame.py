@@ -13,6 +13,8 @@ from ..constants import MORE
 from ..error import NotDone, ZMQError
 from ..routing.pipe import TrackedBuffer
 
+COPY_THRESHOLD = 65536  # pyzmq's: smaller frames are copied, so their tracker is done
+
 # A tracked frame is a private copy of the data (routing.pipe.TrackedBuffer)
 # whose hold count says when purezmq is finished with it: every pipe that
 # queues it holds it until the reader takes it, the codec copies it, the
@@ -38,7 +40,7 @@ class MessageTracker:
                 if obj.tracker is not None:
                     self._trackers.append(obj.tracker)
             else:
-                raise TypeError(f"Require Events or MessageTrackers, not {type(obj)}")
+                raise TypeError(f"Require Events or Message Frames, not {type(obj)}")
 
     @classmethod
     def watch(cls, buffer: _TrackedBuffer) -> MessageTracker:
@@ -60,61 +62,122 @@ class MessageTracker:
             t.wait(left)
 
 
-class Frame:
-    """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these)."""
+class Frame(bytearray):
+    """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these).
+
+    A Frame is a bytearray holding its own copy of the data: that is what makes
+    ``memoryview(frame)`` work (writable, as pyzmq's) on every Python this
+    package supports, where a pure-Python class can only export a buffer from
+    3.12 on. ``bytes`` is a copy made on first use and then cached; equality
+    and hashing are by identity, as pyzmq's.
+
+    A tracked frame (``track=True``) of at least ``copy_threshold`` bytes is
+    sent as a `TrackedBuffer` it keeps; its tracker is done once purezmq has
+    finished with that buffer and the Frame is gone. Below the threshold (or
+    with ``copy=True``) pyzmq copies the data and hands back a tracker that is
+    already done, ``_FINISHED_TRACKER``; so does this class.
+    """
+
+    __slots__ = (
+        "more",
+        "tracker",
+        "tracker_event",
+        "properties",
+        "routing_id",
+        "group",
+        "_bytes",
+        "_tracked",
+        "__weakref__",
+    )
 
     def __init__(
         self,
-        data: Any = b"",
+        data: Any = None,
         track: bool = False,
         copy: Optional[bool] = None,
         copy_threshold: Optional[int] = None,
     ) -> None:
-        if isinstance(data, str):
+        if data is None:
+            data = b""
+        elif isinstance(data, str):
             raise TypeError("Str objects not allowed. Only: bytes, buffer interfaces.")
-        if isinstance(data, Frame):
-            data = data.buffer
-        self._data: Any = data if isinstance(data, bytes) else memoryview(data)
+        try:
+            view = memoryview(data)
+        except TypeError:
+            raise TypeError(
+                f"a bytes-like object is required, not {type(data).__name__!r}"
+            ) from None
+        if not view.contiguous:
+            raise BufferError("memoryview: underlying buffer is not contiguous")
+        super().__init__(view)
         self.more = False
         self.tracker: Optional[MessageTracker] = None
-        self.properties: dict[str, bytes] = {}
+        self.tracker_event: Optional[threading.Event] = None
+        self.properties: dict[str, builtins.bytes] = {}
         self.routing_id: Optional[int] = None
         self.group: Optional[str] = None
-        if track:
-            tracked = _TrackedBuffer(self._data)
-            self._data = tracked
-            self.tracker = MessageTracker.watch(tracked)
-            tracked.track.hold()  # given back when this Frame is collected
-            weakref.finalize(self, tracked.track.release)
+        self._bytes: Optional[builtins.bytes] = None
+        self._tracked: Optional[TrackedBuffer] = None
+        if not track:
+            return
+        threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
+        if copy or (copy is None and view.nbytes < threshold):
+            self.tracker = _FINISHED_TRACKER
+            return
+        tracked = TrackedBuffer(view)
+        self._tracked = tracked
+        self.tracker = MessageTracker.watch(tracked)
+        self.tracker_event = tracked.track.event
+        tracked.track.hold()  # given back when this Frame is collected
+        weakref.finalize(self, tracked.track.release)
+
+    @classmethod
+    def _received(cls, data: Any, more: bool) -> Frame:
+        """A Frame over a received frame's bytes (no argument checks)."""
+        frame = cls.__new__(cls)
+        bytearray.__init__(frame, data)
+        frame.more = more
+        frame.tracker = None
+        frame.tracker_event = None
+        frame.properties = {}
+        frame.routing_id = None
+        frame.group = None
+        frame._bytes = None
+        frame._tracked = None
+        return frame
+
+    def _outgoing(self, track: bool) -> Any:
+        """What the pipes carry when this frame is sent."""
+        if self._tracked is not None:
+            return self._tracked
+        if track and self.tracker is None:
+            raise ValueError("Not a tracked message")
+        return self.bytes
 
     @property
-    def bytes(self) -> bytes:
-        data = self._data
-        return data if type(data) is bytes else bytes(data)
+    def bytes(self) -> builtins.bytes:
+        """A copy of the data as bytes, made once and then kept."""
+        data = self._bytes
+        if data is None:
+            data = self._bytes = memoryview(self).tobytes()
+        return data
 
     @property
     def buffer(self) -> memoryview:
-        return memoryview(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
+        return memoryview(self)
 
     def __bytes__(self) -> builtins.bytes:  # plain `bytes` is the property here
         return self.bytes
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Frame):
-            return self.bytes == other.bytes
-        if isinstance(other, (bytes, bytearray, memoryview)):
-            return self.bytes == bytes(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
     def __copy__(self) -> Frame:
-        return Frame(self.bytes)
+        return Frame(self)
 
-    fast_copy = __copy__
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("Frame objects cannot be pickled: send frame.bytes")
 
     def get(self, option: Any) -> Any:
         """Frame metadata: ``zmq.MORE`` or a peer property such as "Socket-Type"."""
@@ -134,12 +197,12 @@ class Frame:
         return self.get(key)
 
     def __repr__(self) -> str:
-        data = self.bytes
-        shown = data if len(data) <= 32 else data[:29] + b"..."
-        return f"<purezmq.Frame({shown!r})>"
+        n = len(self)
+        if n <= 16:
+            return f"<purezmq.Frame({memoryview(self).tobytes()!r})>"
+        return f"<purezmq.Frame({memoryview(self)[:12].tobytes()!r}...{n}B)>"
 
-    def __str__(self) -> str:
-        return self.bytes.decode()
+    __str__ = __repr__
 
 
 Message = Frame

@@ -28,7 +28,7 @@ from .. import constants as C
 from ..constants import SocketOption as O
 from ..core.socket_base import SocketBase
 from ..error import ZMQBindError, ZMQError
-from .frame import _FINISHED_TRACKER, Frame, MessageTracker, _TrackedBuffer
+from .frame import _FINISHED_TRACKER, COPY_THRESHOLD, Frame, MessageTracker, _TrackedBuffer
 
 if TYPE_CHECKING:
     from ._option_attrs import SocketOptionAttributes as _OptionAttributes
@@ -42,27 +42,37 @@ _SNDMORE = int(C.SNDMORE)
 _live: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
 
 
-def _frame_bytes(data: Any, copy: bool, track: bool) -> Any:
-    """Normalise one outgoing frame to what the pipes carry."""
-    t = type(data)
-    if t is bytes:
-        return _TrackedBuffer(data) if track else data
+def _outgoing(
+    data: Any, copy: bool, track: bool, threshold: int
+) -> tuple[Any, Optional[MessageTracker]]:
+    """One outgoing frame as the pipes carry it, and what pyzmq's send returns
+    for it: None when copied, the finished tracker when a frame below the copy
+    threshold was copied anyway, a live tracker for a tracked zero-copy frame."""
     if isinstance(data, Frame):
-        data = data._data
-        if type(data) is _TrackedBuffer:
-            return data
-        return _frame_bytes(data, copy, track)
-    if isinstance(data, str):
-        raise TypeError("unicode not allowed, use send_string")
+        return data._outgoing(track), data.tracker
+    if type(data) is bytes:
+        body: Any = data
+        size = len(data)
+    else:
+        if isinstance(data, str):
+            raise TypeError("unicode not allowed, use send_string")
+        try:
+            body = memoryview(data)
+        except TypeError:
+            raise TypeError(
+                f"a bytes-like object is required, not {type(data).__name__!r}"
+            ) from None
+        size = body.nbytes
+    if copy:
+        return (body if body is data else body.tobytes()), None
+    if size < threshold:
+        return (body if body is data else body.tobytes()), _FINISHED_TRACKER
     if track:
-        return _TrackedBuffer(data)
-    try:
-        view = memoryview(data)
-    except TypeError:
-        raise TypeError(f"Expected bytes or a buffer, got {type(data).__name__}") from None
-    if copy or view.nbytes < 65536:
-        return view.tobytes()
-    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        tracked = _TrackedBuffer(body)
+        return tracked, MessageTracker.watch(tracked)
+    if body is not data and (body.format != "B" or body.ndim != 1):
+        body = body.cast("B")
+    return body, None
 
 
 class _SocketContext:
@@ -128,7 +138,7 @@ class Socket(SocketBase, _OptionAttributes):
             if socket_type in C.SocketType._value2member_map_
             else socket_type
         )
-        self.copy_threshold = 65536 if copy_threshold is None else copy_threshold
+        self.copy_threshold = COPY_THRESHOLD if copy_threshold is None else copy_threshold
         _live[id(self)] = self
 
     @classmethod
@@ -308,21 +318,16 @@ class Socket(SocketBase, _OptionAttributes):
             msg = [data]
             if not self._pattern_send(msg):
                 self._send_blocking(msg, flags)
-            return None if copy else _FINISHED_TRACKER
+            return None if copy or len(data) >= self.copy_threshold else _FINISHED_TRACKER
         if not self._hub.ok:
             self.check_open()
         if routing_id is not None or group is not None:
             raise ZMQError(errno.ENOTSUP, "routing_id/group are for draft socket types")
-        frame = _frame_bytes(data, copy, track)
+        frame, tracker = _outgoing(data, copy, track, self.copy_threshold)
         self.send_part(frame, flags)
-        if track:
-            tracker = MessageTracker.watch(frame)
-            if not flags & C.SNDMORE:
-                _finish_unheld([frame])
-            return tracker
-        if not copy:
-            return _FINISHED_TRACKER
-        return None
+        if type(frame) is _TrackedBuffer and not flags & C.SNDMORE:
+            _finish_unheld([frame])
+        return tracker
 
     def send_multipart(
         self,
@@ -338,21 +343,21 @@ class Socket(SocketBase, _OptionAttributes):
         if not msg_parts:
             raise ValueError("send_multipart needs at least one frame")
         msg: list[Any] = []
+        tracker: Optional[MessageTracker] = None  # pyzmq returns the last frame's
+        tracked = False
+        threshold = self.copy_threshold
         for part in msg_parts:
-            if type(part) is bytes and not track:
+            if type(part) is bytes and copy:
                 msg.append(part)
+                tracker = None
             else:
-                msg.append(_frame_bytes(part, copy, track))
+                frame, tracker = _outgoing(part, copy, track, threshold)
+                msg.append(frame)
+                tracked = tracked or type(frame) is _TrackedBuffer
         self.send_msg(msg, flags)
-        if track:
-            tracked = [f for f in msg if type(f) is _TrackedBuffer]
-            tracker = MessageTracker(*[MessageTracker.watch(f) for f in tracked])
-            if not flags & C.SNDMORE:
-                _finish_unheld(tracked)
-            return tracker
-        if not copy:
-            return _FINISHED_TRACKER
-        return None
+        if tracked and not flags & C.SNDMORE:
+            _finish_unheld(msg)
+        return tracker
 
     def send_string(
         self, u: str, flags: int = 0, copy: bool = True, encoding: str = "utf-8", **kw: Any
@@ -521,10 +526,7 @@ def _endpoint(addr: Any) -> str:
     return addr
 
 
-def _make_frame(data: bytes, more: bool) -> Frame:
-    frame = Frame(data)
-    frame.more = more
-    return frame
+_make_frame = Frame._received
 
 
 def _option_property(option: int) -> property:

@@ -249,3 +249,23 @@ def test_hangup_on_a_plain_fd_is_reported(fds: Any) -> None:
     sb.close()
     events = dict(poller.poll(1000))
     assert events[sa] & zmq.POLLIN  # EOF reads as readable, as with zmq_poll
+
+
+def test_objects_with_fileno_are_returned_as_registered(lib: Any) -> None:
+    """The issue asks for the object back, as pyzmq's docs describe; pyzmq 27's
+    backend hands back the number its fileno() returned (a kept difference,
+    spec/pyzmq.md)."""
+    a, b = socket.socketpair()
+    try:
+        b.send(b"x")
+        poller = lib.Poller()
+        poller.register(a, lib.POLLIN)
+        expected = a if lib is zmq else a.fileno()
+        assert poller.poll(1000) == [(expected, lib.POLLIN)]
+        assert lib.select([a], [], [], 1) == ([expected], [], [])
+        poller.unregister(a)
+        poller.register(a.fileno(), lib.POLLIN)
+        assert poller.poll(1000) == [(a.fileno(), lib.POLLIN)]  # a number stays a number
+    finally:
+        a.close()
+        b.close()

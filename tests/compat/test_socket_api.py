@@ -378,10 +378,11 @@ def test_track_reports_release(ctx: purezmq.Context) -> None:
     b = make_socket(ctx, zmq.PAIR)
     a.bind("inproc://track")
     b.connect("inproc://track")
-    tracker = a.send(b"x" * 100, copy=False, track=True)
+    body = b"x" * 100_000  # at least copy_threshold: smaller ones are copied, done at once
+    tracker = a.send(body, copy=False, track=True)
     assert isinstance(tracker, zmq.MessageTracker)
     assert not tracker.done  # the receiver's pipe still holds it
-    assert b.recv() == b"x" * 100
+    assert b.recv() == body
     tracker.wait(2)
     assert tracker.done
     a.close()
