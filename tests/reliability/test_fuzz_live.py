@@ -61,6 +61,8 @@ def _valid_stream(minor: int) -> tuple[bytes, list[tuple[int, bool]]]:
     return bytes(out), headers
 
 
+FLOOD_MAX = 1 << 20  # repeats compound; a stream never grows past this
+
 SIZES = [0, 1, 255, 256, 65535, 65536, 65537, 1 << 31, (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
 
 mutation = st.one_of(
@@ -91,8 +93,9 @@ def _mutate(stream: bytes, headers: list[tuple[int, bool]], ops: list[Any]) -> b
                 data[off + 1 : off + 9] = struct.pack(">Q", b)
             elif op == "size":
                 data[off + 1 : off + 2] = bytes((b & 0xFF,))
-            else:  # repeat the whole tail from this frame (a flood)
-                data.extend(bytes(data[off:]) * min(b, 20))
+            else:  # repeat the whole tail from this frame (a flood), up to FLOOD_MAX
+                room = max(0, FLOOD_MAX - len(data))
+                data.extend((bytes(data[off:]) * min(b, 20))[:room])
         elif op == "cut":
             del data[a % len(data) :]
         elif op == "delete":
