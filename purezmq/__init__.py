@@ -23,6 +23,7 @@ from .error import (
 )
 from .reactor.endpoint import IPC_PATH_MAX_LEN as IPC_PATH_MAX_LEN
 from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, select
+from .sugar.curve import curve_keypair, curve_public
 from .sugar.frame import _FINISHED_TRACKER as _FINISHED_TRACKER
 from .sugar.frame import COPY_THRESHOLD as COPY_THRESHOLD
 from .sugar.proxy import device, proxy, proxy_steerable
@@ -109,6 +110,8 @@ __all__ = [
     "ZMQError",
     "ZMQVersionError",
     "constants",
+    "curve_keypair",
+    "curve_public",
     "device",
     "has",
     "proxy",

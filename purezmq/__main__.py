@@ -5,6 +5,9 @@ python -m purezmq demo      broker + workers + clients over tcp, and a
 python -m purezmq device    run a QUEUE, FORWARDER or STREAMER device in
                             the foreground (no libzmq needed), e.g.
     python -m purezmq device queue --in-bind tcp://*:5555 --out-bind tcp://*:5556
+python -m purezmq curve-keygen
+                            print a new CURVE key pair (Z85), or with
+                            --secret KEY the public key of a secret key
 """
 
 from __future__ import annotations
@@ -400,6 +403,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--requests", type=int, default=5)
     _device_parser(sub)
+    from . import curve_keygen
+
+    k = sub.add_parser(
+        "curve-keygen",
+        help="print a new CURVE key pair, or the public key of a secret key",
+        description=curve_keygen.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    curve_keygen.add_arguments(k)
     args: Any = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.clients, args.workers, args.requests)
@@ -408,6 +420,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_device(args)
         except _UsageError as exc:
             sub.choices["device"].error(str(exc))  # exits with status 2
+    if args.command == "curve-keygen":
+        return curve_keygen.run(args, k)
     parser.print_help()
     return 2
 
