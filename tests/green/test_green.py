@@ -447,3 +447,17 @@ def test_monkey_patched_process(name: str) -> None:
     proc = _python(_MONKEY.format(name=name))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True", proc.stderr
+
+
+def test_green_has_what_the_package_has() -> None:
+    """zmq.green is zmq with a few classes replaced: each name pyzmq's zmq.green
+    offers that purezmq offers at the top is in purezmq.green too."""
+    pyzmq_green = pytest.importorskip("zmq.green")
+    import purezmq
+    import purezmq.green
+
+    names = {n for n in dir(pyzmq_green) if not n.startswith("__")}
+    missing = sorted(n for n in names if hasattr(purezmq, n) and not hasattr(purezmq.green, n))
+    assert missing == []
+    for name in ("Context", "Socket", "Poller", "device"):
+        assert getattr(purezmq.green, name) is not getattr(purezmq, name)
