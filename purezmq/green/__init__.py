@@ -24,6 +24,7 @@ from purezmq import (  # noqa: F401 -- public names that purezmq's __all__ leave
     COPY_THRESHOLD,
     DRAFT_API,
     IPC_PATH_MAX_LEN,
+    _FINISHED_TRACKER,
     get_includes,
     get_library_dirs,
 )
