@@ -575,3 +575,30 @@ def test_burst_from_another_thread_is_all_received(ev: SimpleNamespace) -> None:
         return got
 
     assert run(main) == [b"%d" % i for i in range(500)]
+
+
+def test_shadow_socket_closed_elsewhere(
+    ev: SimpleNamespace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stream on a shadow whose socket is closed elsewhere notices at its next
+    event: it closes itself with a warning and logs what happened."""
+
+    async def main() -> tuple[list[str], bool]:
+        push, pull = connected_pair(ev, "PUSH", "PULL")
+        stream = ev.zmqstream.ZMQStream(ev.zmq.Socket.shadow(pull))
+        for i in range(5):
+            push.send(b"%d" % i)
+        assert pull.recv() == b"0"  # delivered, and more are waiting
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            stream.on_recv(lambda msg: None)  # the next turn handles what is waiting...
+            pull.close()  # ...but the socket is gone by then
+            await loop_turns(10)
+            closed = stream.closed()
+        return [str(r.message) for r in records], closed
+
+    with caplog.at_level(logging.WARNING, logger="tornado.general"):
+        messages, closed = run(main)
+    assert closed
+    assert any("after closing socket" in m for m in messages)
+    assert "closed socket" in caplog.text
