@@ -29,8 +29,9 @@ from purezmq import (  # noqa: F401 -- public names that purezmq's __all__ leave
     get_library_dirs,
 )
 
-from .core import _Context, _Poller, _Socket
+from .core import _Context, _Socket
 from .device import device as device
+from .poll import _Poller
 
 Context = _Context  # type: ignore[misc]
 Socket = _Socket  # type: ignore[misc]
