@@ -461,3 +461,32 @@ def test_green_has_what_the_package_has() -> None:
     assert missing == []
     for name in ("Context", "Socket", "Poller", "device"):
         assert getattr(purezmq.green, name) is not getattr(purezmq, name)
+
+
+def test_every_blocking_recv_helper_is_green(green: SimpleNamespace) -> None:
+    """recv_multipart, recv_string, recv_json, recv_pyobj and recv_into each wait
+    green: the sender greenlet runs only while the receiver is blocked."""
+    a, b = pair(green, "PAIR", "PAIR")
+    got: list[Any] = []
+    buf = bytearray(8)
+
+    def receiver() -> None:
+        got.append(b.recv_multipart())
+        got.append(b.recv_string())
+        got.append(b.recv_json())
+        got.append(b.recv_pyobj())
+        got.append((b.recv_into(buf), bytes(buf[:5])))
+
+    def sender() -> None:
+        for send in (
+            lambda: a.send_multipart([b"m1", b"m2"]),
+            lambda: a.send_string("s"),
+            lambda: a.send_json({"j": [1]}),
+            lambda: a.send_pyobj({1, 2}),
+            lambda: a.send(b"into!"),
+        ):
+            gevent.sleep(0)  # the receiver is blocked again before each send
+            send()
+
+    join_all(gevent.spawn(receiver), gevent.spawn(sender))
+    assert got == [[b"m1", b"m2"], "s", {"j": [1]}, {1, 2}, (5, b"into!")]
