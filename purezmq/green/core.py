@@ -48,8 +48,7 @@ T = TypeVar("T")
 
 
 class _Wait:
-    """One greenlet waiting: the event that wakes it, the events it wants from
-    each green socket, and its fd watchers."""
+    """One greenlet waiting: the event that wakes it and its fd watchers."""
 
     __slots__ = ("event", "watchers")
 
@@ -61,18 +60,31 @@ class _Wait:
         watcher = gevent.get_hub().loop.io(fd, events)
         watcher.start(self.event.set)
         self.watchers.append(watcher)
+        _active.add(self)
 
-    def stop_fd(self, fd: int) -> None:
-        """Stop the watchers on `fd` (about to be closed) and wake the waiter."""
+    def release(self, fds: set[int]) -> None:
+        """Stop the watchers on `fds` (about to be closed) and wake the waiter."""
         for watcher in self.watchers:
-            if watcher.fd == fd:
-                _stop(watcher)
+            if watcher.fd in fds:
+                watcher.stop()
         self.event.set()
 
     def stop(self) -> None:
+        _active.discard(self)
         for watcher in self.watchers:
             _stop(watcher)
         self.watchers = []
+
+
+# Every wait with live watchers: a context's destroy() closes its sockets' fds
+# without going through the green Socket.close, so it must stop them first (a
+# watcher left on a closed fd is fatal to libev).
+_active: set[_Wait] = set()
+
+
+def _release_fds(fds: set[int]) -> None:
+    for wait in list(_active):
+        wait.release(fds)
 
 
 def _stop(watcher: Any) -> None:
@@ -228,9 +240,7 @@ class _Socket(Socket):
 
     def close(self, linger: Optional[int] = None) -> None:
         if not self.closed:
-            fd = self.mailbox_fd
-            for wait in list(self._waits):
-                wait.stop_fd(fd)  # before the fd is closed under the watchers
+            _release_fds({self.mailbox_fd})  # before the fd closes under the watchers
         super().close(linger)
 
 
@@ -240,6 +250,13 @@ class _Context(Context):
     _socket_class = _Socket
     _instance: Optional[Context] = None  # not shared with the plain Context's
     _instance_pid: Optional[int] = None
+
+    def destroy(self, linger: Optional[int] = None) -> None:
+        """Close every socket, then terminate; greenlets blocked on them wake
+        and raise."""
+        fds = {hub.mailbox.fileno() for hub in self.open_sockets() if not hub.mailbox.closed}
+        _release_fds(fds)
+        super().destroy(linger)
 
 
 class _Poller(Poller):

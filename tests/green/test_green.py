@@ -490,3 +490,53 @@ def test_every_blocking_recv_helper_is_green(green: SimpleNamespace) -> None:
 
     join_all(gevent.spawn(receiver), gevent.spawn(sender))
     assert got == [[b"m1", b"m2"], "s", {"j": [1]}, {1, 2}, (5, b"into!")]
+
+
+_DESTROY = """
+import gevent
+import {name}.green as zmq
+
+ctx = zmq.Context()
+s = ctx.socket(zmq.PULL)
+s.bind_to_random_port("tcp://127.0.0.1")
+p = ctx.socket(zmq.PULL)
+p.bind_to_random_port("tcp://127.0.0.1")
+
+
+def blocked_recv():
+    try:
+        s.recv()
+    except zmq.ZMQError as exc:
+        return exc.errno
+
+
+def blocked_poll():
+    poller = zmq.Poller()
+    poller.register(p, zmq.POLLIN)
+    try:
+        return poller.poll(5000)
+    except zmq.ZMQError as exc:
+        return exc.errno
+
+
+waiters = [gevent.spawn(blocked_recv)]
+if {with_poller}:
+    waiters.append(gevent.spawn(blocked_poll))
+gevent.sleep(0)  # both are waiting now
+ctx.destroy(linger=0)
+print([w.get(timeout=5) == zmq.ENOTSOCK for w in waiters])
+"""
+
+
+@pytest.mark.parametrize("with_poller", [False, True], ids=["recv", "recv+poller"])
+@pytest.mark.parametrize("name", ["purezmq", "zmq"])
+def test_destroy_wakes_blocked_greenlets(name: str, with_poller: bool) -> None:
+    """Context.destroy() closes sockets that greenlets are blocked on: they wake
+    and raise ENOTSOCK. (In a subprocess: a gevent watcher left on a closed fd
+    aborts the process.)"""
+    load_lib(name)
+    if name == "zmq" and with_poller:
+        pytest.skip("pyzmq's green Poller aborts the process here (libev: invalid fd)")
+    proc = _python(_DESTROY.format(name=name, with_poller=with_poller))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str([True, True] if with_poller else [True])
