@@ -12,6 +12,7 @@ from .constants import __all__ as _constants_all
 from .error import (
     Again,
     ContextTerminated,
+    DraftFDWarning,
     InterruptedSystemCall,
     NotDone,
     ZMQBaseError,
@@ -26,7 +27,9 @@ from .sugar import Context, Frame, Message, MessageTracker, Poller, Socket, sele
 from .sugar.curve import curve_keypair, curve_public
 from .sugar.frame import _FINISHED_TRACKER as _FINISHED_TRACKER
 from .sugar.frame import COPY_THRESHOLD as COPY_THRESHOLD
+from .sugar.poll import zmq_poll
 from .sugar.proxy import device, proxy, proxy_steerable
+from .sugar.stopwatch import Stopwatch
 from .sugar.version import (
     __revision__,
     __version__,
@@ -42,6 +45,9 @@ from .utils import jsonapi as _jsonapi  # noqa: F401
 
 VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH = 4, 3, 5  # the libzmq behaviour we follow
 DRAFT_API = False
+PYZMQ_DRAFT_API = False  # pyzmq's name: built without the draft sockets
+SyncContext = Context  # pyzmq's names for the blocking classes
+SyncSocket = Socket
 
 
 def has(capability: str) -> bool:
@@ -93,6 +99,18 @@ def get_library_dirs() -> list[str]:
 
 
 __all__ = [
+    "COPY_THRESHOLD",
+    "DRAFT_API",
+    "IPC_PATH_MAX_LEN",
+    "PYZMQ_DRAFT_API",
+    "_FINISHED_TRACKER",
+    "DraftFDWarning",
+    "Stopwatch",
+    "SyncContext",
+    "SyncSocket",
+    "get_includes",
+    "get_library_dirs",
+    "zmq_poll",
     "__revision__",
     "__version__",
     "Again",

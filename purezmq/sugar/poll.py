@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import select
 import time
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from .. import constants as C
@@ -237,3 +238,12 @@ def select_(
         [s for s in wlist if ready.get(s, 0) & C.POLLOUT],
         [s for s in xlist if ready.get(s, 0) & C.POLLERR],
     )
+
+
+def zmq_poll(sockets: Sequence[tuple[Any, int]], timeout: Optional[float] = -1) -> list[Any]:
+    """pyzmq's backend function: poll ``(socket, flags)`` pairs for `timeout`
+    ms (negative or None: forever); returns the ready ``(socket, events)``."""
+    poller = Poller()
+    for sock, flags in sockets:
+        poller.register(sock, flags)
+    return poller.poll(None if timeout is None or timeout < 0 else timeout)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+import purezmq
+
 
 def test_upper_case_option_attributes(lib: Any) -> None:
     s = lib.test_ctx.socket(lib.PUSH)
@@ -240,3 +242,38 @@ def test_an_ipc_path_longer_than_the_limit(lib: Any) -> None:
             call(too_long)
         assert info.value.errno == errno.ENAMETOOLONG
     s.close()
+
+
+def test_every_name_pyzmq_exports_is_here() -> None:
+    zmq = pytest.importorskip("zmq")
+    assert set(zmq.__all__) <= set(purezmq.__all__)
+    for name in purezmq.__all__:
+        assert hasattr(purezmq, name), name
+
+
+def test_small_names(lib: Any) -> None:
+    assert issubclass(lib.DraftFDWarning, RuntimeWarning)
+    assert lib.PYZMQ_DRAFT_API is False
+    assert lib.SyncContext is lib.Context or lib.SyncContext.__origin__ is lib.Context
+    with pytest.warns(DeprecationWarning):
+        watch = lib.Stopwatch()
+    watch.start()
+    first = watch.stop()
+    assert isinstance(first, int) and first >= 0
+    assert watch.stop() >= first  # stop() does not reset
+    ctx = lib.Context()
+    try:
+        a = ctx.socket(lib.PAIR)
+        b = ctx.socket(lib.PAIR)
+        a.bind("inproc://zmq-poll")
+        b.connect("inproc://zmq-poll")
+        assert lib.zmq_poll([(a, lib.POLLIN)], 0) == []
+        b.send(b"x")
+        assert lib.zmq_poll([(a, lib.POLLIN), (b, lib.POLLOUT)], 1000) == [
+            (a, lib.POLLIN),
+            (b, lib.POLLOUT),
+        ]
+        a.close(linger=0)
+        b.close(linger=0)
+    finally:
+        ctx.term()
