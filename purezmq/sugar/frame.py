@@ -60,8 +60,16 @@ class MessageTracker:
             t.wait(left)
 
 
-class Frame:
-    """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these)."""
+class Frame(bytearray):
+    """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these).
+
+    A Frame is also a buffer of its content (``memoryview(frame)``,
+    ``numpy.frombuffer(frame)``), as pyzmq's is: jupyter_client reads message
+    buffers that way. Before 3.12 pure Python can only export a buffer by
+    inheriting one; ``bytearray`` (not ``bytes``, whose subclasses cannot be
+    weakly referenced) holds a snapshot of the content taken at construction.
+    ``_data``, what a send uses, is what it was without the base.
+    """
 
     def __init__(
         self,
@@ -75,6 +83,7 @@ class Frame:
         if isinstance(data, Frame):
             data = data.buffer
         self._data: Any = data if isinstance(data, bytes) else memoryview(data)
+        super().__init__(self._data)
         self.more = False
         self.tracker: Optional[MessageTracker] = None
         self.properties: dict[str, bytes] = {}
@@ -109,7 +118,11 @@ class Frame:
             return self.bytes == bytes(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None
 
     def __copy__(self) -> Frame:
         return Frame(self.bytes)
