@@ -236,3 +236,42 @@ def test_run_missing_module_of_purezmq(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "ModuleNotFoundError" in out.stderr
     assert "'purezmq.no_such_module'" in out.stderr
+
+
+def test_missing_dependency_of_a_purezmq_module_comes_through(tmp_path: Path) -> None:
+    pytest.importorskip("tornado", reason="purezmq.eventloop needs tornado to be importable")
+    out = run_code(
+        """
+        import sys
+        sys.modules["tornado"] = None  # as if tornado were not installed
+        import purezmq.alias
+        purezmq.alias.install()
+        try:
+            import zmq.eventloop.zmqstream
+        except ImportError as exc:
+            print(exc.name)
+            print(exc)
+        """,
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    name, message = out.stdout.splitlines()
+    assert name == "tornado"
+    assert "tornado" in message
+    assert "purezmq has no module" not in message
+
+
+def test_reload_through_the_alias(tmp_path: Path) -> None:
+    out = run_code(
+        """
+        import importlib
+        import purezmq.alias
+        purezmq.alias.install()
+        import zmq.utils.z85
+        again = importlib.reload(zmq.utils.z85)
+        print(again is zmq.utils.z85, again.__name__, again.decode(again.encode(b"1234")))
+        """,
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "purezmq.utils.z85", "b'1234'"]
