@@ -698,9 +698,10 @@ def _select_thread(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Calla
 
     def undo() -> None:
         try:
-            os.write(wfd, b"x")
-        finally:
-            os.close(wfd)
+            os.write(wfd, b"x")  # the thread may have returned already: EPIPE
+        except OSError:
+            pass
+        os.close(wfd)
 
     return undo
 
