@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 from . import constants as C
-from .error import Again, ZMQError
+from .error import Again, ContextTerminated, ZMQError
 from .sugar.context import Context as _SyncContext
 from .sugar.poll import Poller as _SyncPoller
 from .sugar.socket import Socket as _SyncSocket
@@ -70,7 +70,6 @@ _SEND_KINDS: dict[str, Callable[..., Any]] = {
     "send": _SyncSocket.send,
     "send_multipart": _SyncSocket.send_multipart,
 }
-_PRUNE_AT = 16  # a queue this long is swept of done futures on append
 
 
 class _Waiter:
@@ -105,22 +104,41 @@ def _complete(future: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
 
 class _Wakeups:
-    """A mailbox's notify hook: posts `_handle_events` to the loop of every
-    async object on that socket (usually one; a ``from_socket`` view or a
-    Poller's temporary wrapper may add more)."""
+    """How one socket's mailbox wakes the async objects on it (usually one;
+    a ``from_socket`` view or a Poller's temporary wrapper may add more).
 
-    __slots__ = ("_targets",)
+    On a loop with ``add_reader`` the mailbox fd is watched there and
+    `_dispatch` runs the targets of that loop. On a loop without it
+    (Proactor) the target is woken by this object's ``__call__``, the
+    mailbox's notify hook, which posts to its loop with
+    ``call_soon_threadsafe`` from the thread that signalled the mailbox.
+    Targets are held weakly: a dropped socket is still collected."""
 
-    def __init__(self) -> None:
-        self._targets: dict[int, Callable[[], None]] = {}
+    __slots__ = ("_fd", "_posts", "_readers")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._posts: dict[int, Callable[[], None]] = {}  # notify-hook targets
+        self._readers: dict[Any, dict[int, Any]] = {}  # loop -> {id: weakref} (add_reader)
 
     def add(self, sock: _AsyncSocket, loop: Any) -> None:
         ref = weakref.ref(sock)
+        key = id(sock)
+        targets = self._readers.get(loop)
+        if targets is None and sock._use_reader:
+            try:
+                loop.add_reader(self._fd, self._dispatch, loop)
+            except NotImplementedError:
+                pass
+            else:
+                targets = self._readers[loop] = {}
+        if targets is not None:
+            targets[key] = ref
+            loop.call_soon(_handle, ref)  # a signal before this has nothing queued
+            return
 
         def on_signal() -> None:
-            s = ref()
-            if s is not None:
-                s._handle_events()
+            _handle(ref)
 
         post = sock._call_soon_threadsafe
 
@@ -130,19 +148,52 @@ class _Wakeups:
             except RuntimeError:  # the loop is closed: nobody waits there
                 pass
 
-        self._targets[id(sock)] = wake
+        self._posts[key] = wake
+        wake()
 
-    def remove(self, sock: _AsyncSocket) -> None:
-        self._targets.pop(id(sock), None)
+    def remove(self, sock: _AsyncSocket, loop: Any) -> None:
+        key = id(sock)
+        self._posts.pop(key, None)
+        targets = self._readers.get(loop)
+        if targets is not None and targets.pop(key, None) is not None and not targets:
+            self._drop_reader(loop)
 
-    def wake_one(self, sock: _AsyncSocket) -> None:
-        wake = self._targets.get(id(sock))
-        if wake is not None:
-            wake()
+    def _drop_reader(self, loop: Any) -> None:
+        del self._readers[loop]
+        if not loop.is_closed():
+            loop.remove_reader(self._fd)
+
+    def _dispatch(self, loop: Any) -> None:
+        targets = self._readers.get(loop)
+        if not targets:
+            return
+        live = False
+        for ref in list(targets.values()):
+            sock = ref()
+            if sock is not None:
+                live = True
+                sock._handle_events()
+        if not live:  # every socket here was dropped: stop watching
+            self._drop_reader(loop)
 
     def __call__(self) -> None:
-        for wake in list(self._targets.values()):
-            wake()
+        if self._posts:
+            for wake in list(self._posts.values()):
+                wake()
+
+
+def _handle(ref: Any) -> None:
+    sock = ref()
+    if sock is not None:
+        sock._handle_events()
+
+
+def _prune(q: deque[_Waiter]) -> None:
+    """Drop the waiters whose future is done (cancelled, timed out)."""
+    if any(w.future.done() for w in q):
+        live = [w for w in q if not w.future.done()]
+        q.clear()
+        q.extend(live)
 
 
 class _AsyncSocket(_SyncSocket):
@@ -151,6 +202,9 @@ class _AsyncSocket(_SyncSocket):
     __slots__ = ("_recv_q", "_send_q", "_current_loop", "_watched")
     _Future: Any = asyncio.Future
     _poller_class: Any = None  # set below: the Poller that `poll` uses
+    # Watch the mailbox fd with the loop's add_reader when it has one (the
+    # fastest, spec/asyncio.md); False: always the notify hook.
+    _use_reader = True
 
     def __init__(
         self,
@@ -217,52 +271,56 @@ class _AsyncSocket(_SyncSocket):
         return loop
 
     def _watch(self, loop: Any) -> None:
-        """Have the mailbox's notify hook wake this socket on `loop`. The hook
-        holds the socket weakly: a dropped socket is still collected."""
+        """Have this socket's mailbox wake it on `loop` (see `_Wakeups`)."""
+        self._unwatch()
         mailbox = self._mailbox
         fanout = mailbox.notify
         if not isinstance(fanout, _Wakeups):
-            fanout = _Wakeups()
+            fanout = _Wakeups(mailbox.fileno())
             mailbox.notify = fanout
+        self._watched = (fanout, loop)
         fanout.add(self, loop)
-        self._watched = mailbox
-        fanout.wake_one(self)  # a signal that came before the hook has no wake-up queued
 
     def _unwatch(self) -> None:
-        mailbox = self._watched
-        if mailbox is not None:
+        watched = self._watched
+        if watched is not None:
             self._watched = None
-            fanout = mailbox.notify
-            if isinstance(fanout, _Wakeups):
-                fanout.remove(self)
+            watched[0].remove(self, watched[1])
 
     # -- the engine ------------------------------------------------------------
 
+    def _ready_in(self) -> bool:
+        """POLLIN now (runs pending commands; arms the wake-up when False)."""
+        if self._cmds:
+            self._mailbox.process()
+        return self._recv_msg is not None or self._pattern.has_in()
+
+    def _ready_out(self) -> bool:
+        """POLLOUT now (arms the wake-up when False)."""
+        return bool(self._send_parts) or self._pattern.has_out()
+
     def _handle_events(self) -> None:
-        """Serve waiters while the socket is ready (on the loop's thread)."""
+        """Serve waiters while the socket is ready (on the loop's thread).
+
+        Readiness is asked only for a direction with waiters, so an idle
+        socket arms no wake-up and costs nothing."""
         hub = self._hub
-        if hub.closed:
-            self._cancel_all()
+        if not hub.ok:
+            if hub.closed:
+                self._cancel_all()
+            else:
+                self._fail_all(ContextTerminated())
             return
+        self._mailbox.process()  # once per wake-up: also drains the fd
         recv_q, send_q = self._recv_q, self._send_q
-        try:
-            while True:
-                events = self.poll_events()
-                progress = False
-                if recv_q and events & _POLLIN:
-                    progress = self._serve(recv_q, _RECV_KINDS)
-                if send_q and events & _POLLOUT:
-                    progress = self._serve(send_q, _SEND_KINDS) or progress
-                if not progress:
-                    return
-        except ZMQError as exc:  # the context is terminating
-            for q in (recv_q, send_q):
-                while q:
-                    w = q.popleft()
-                    if not w.future.done():
-                        w.future.set_exception(exc)
-                        if w.timer is not None:
-                            w.timer.cancel()
+        while recv_q or send_q:
+            progress = False
+            if recv_q and self._ready_in():
+                progress = self._serve(recv_q, _RECV_KINDS)
+            if send_q and self._ready_out():
+                progress = self._serve(send_q, _SEND_KINDS) or progress
+            if not progress or not hub.ok:
+                return
 
     def _serve(self, q: deque[_Waiter], kinds: dict[str, Callable[..., Any]]) -> bool:
         """Complete the first live waiter of `q`; False if none was live."""
@@ -294,15 +352,14 @@ class _AsyncSocket(_SyncSocket):
             return True
         return False
 
-    def _enqueue(self, q: deque[_Waiter], w: _Waiter, timeo: int, loop: Any) -> None:
-        if len(q) >= _PRUNE_AT:
-            live = [x for x in q if not x.future.done()]
-            q.clear()
-            q.extend(live)
+    def _enqueue(
+        self, q: deque[_Waiter], w: _Waiter, timeo: int, loop: Any, check: bool = True
+    ) -> None:
         q.append(w)
         if timeo >= 0:
             w.timer = self._call_later(loop, timeo / 1000.0, _fail_later, w.future)
-        self._handle_events()  # ready already? (this also arms the wake-ups)
+        if check:
+            self._handle_events()  # ready already? (this also arms the wake-ups)
 
     def _add_recv(
         self,
@@ -315,38 +372,45 @@ class _AsyncSocket(_SyncSocket):
         if flags & _NOBLOCK and future is None:
             f = self._Future()
             _complete(f, _RECV_KINDS[kind], self, *args, **kwargs)
+            if self._send_q or self._recv_q:
+                self._handle_events()  # we may have taken the fd's signal
             return f
-        if self._hub.closed:
+        hub = self._hub
+        if hub.closed:
             self.check_open()  # raises now, as pyzmq's recv on a closed socket does
         loop = self._get_loop()
-        f = future if future is not None else self._new_future(loop)
+        f = self._new_future(loop) if future is None else future
         q = self._recv_q
-        if not q and kind != "poll":
-            try:
-                result = _RECV_KINDS[kind](self, *args, **dict(kwargs, flags=flags | _NOBLOCK))
-            except Again:
-                pass
-            except Exception as exc:
-                f.set_exception(exc)
-                return f
-            else:
-                f.set_result(result)
+        if q:
+            _prune(q)
+        check = True
+        if not q and hub.ok:
+            if not self._ready_in():
+                check = bool(self._send_q)  # not ready; the wake-up is armed
+            elif kind != "poll":
+                kwargs["flags"] = flags | _NOBLOCK
+                _complete(f, _RECV_KINDS[kind], self, *args, **kwargs)
                 if self._send_q:
                     self._handle_events()
                 return f
-        self._enqueue(q, _Waiter(f, kind, None, args, kwargs), self._options.rcvtimeo, loop)
+        self._enqueue(q, _Waiter(f, kind, None, args, kwargs), self._options.rcvtimeo, loop, check)
         return f
 
     def _add_send(self, kind: str, msg: Any, kwargs: dict[str, Any], future: Any = None) -> Any:
         q = self._send_q
+        if q:
+            _prune(q)
         if not q and kind != "poll":
             flags = kwargs.get("flags", 0)
             f = self._Future() if future is None else future
+            kwargs["flags"] = flags | _NOBLOCK
             try:
-                result = _SEND_KINDS[kind](self, msg, **dict(kwargs, flags=flags | _NOBLOCK))
+                result = _SEND_KINDS[kind](self, msg, **kwargs)
             except Again as exc:
                 if flags & _NOBLOCK:
                     f.set_exception(exc)
+                    if self._recv_q:
+                        self._handle_events()
                     return f
             except Exception as exc:
                 f.set_exception(exc)
@@ -356,6 +420,7 @@ class _AsyncSocket(_SyncSocket):
                 if self._recv_q:
                     self._handle_events()
                 return f
+            kwargs["flags"] = flags
             loop = self._get_loop()
         else:
             if self._hub.closed:
@@ -364,6 +429,15 @@ class _AsyncSocket(_SyncSocket):
             f = self._new_future(loop) if future is None else future
         self._enqueue(q, _Waiter(f, kind, msg, (), kwargs), self._options.sndtimeo, loop)
         return f
+
+    def _fail_all(self, exc: BaseException) -> None:
+        for q in (self._recv_q, self._send_q):
+            while q:
+                w = q.popleft()
+                if w.timer is not None:
+                    w.timer.cancel()
+                if not w.future.done():
+                    w.future.set_exception(exc)
 
     def _cancel_all(self) -> None:
         for q in (self._recv_q, self._send_q):
@@ -377,6 +451,17 @@ class _AsyncSocket(_SyncSocket):
                     except RuntimeError:  # its loop is closed (teardown)
                         pass
         self._unwatch()
+
+    def poll_events(self) -> int:
+        """EVENTS; if waiters could now be served, they are, soon (the
+        query may have taken the mailbox fd's signal, as pyzmq's get does)."""
+        events = _SyncSocket.poll_events(self)
+        loop = self._current_loop
+        if loop is not None and (
+            (self._recv_q and events & _POLLIN) or (self._send_q and events & _POLLOUT)
+        ):
+            loop.call_soon(self._handle_events)
+        return events
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -394,9 +479,7 @@ class _AsyncSocket(_SyncSocket):
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """A future of the next whole message (a list of frames)."""
-        return self._add_recv(
-            "recv_multipart", (), {"flags": flags, "copy": copy, "track": track}
-        )
+        return self._add_recv("recv_multipart", (), {"flags": flags, "copy": copy, "track": track})
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> Any:
         """A future of the size of the next frame, written into `buffer`."""
@@ -410,7 +493,7 @@ class _AsyncSocket(_SyncSocket):
         kwargs.update(flags=flags, copy=copy, track=track)
         return self._add_send("send", data, kwargs)
 
-    def send_multipart(  # type: ignore[override]
+    def send_multipart(
         self,
         msg_parts: Sequence[Any],
         flags: int = 0,
@@ -469,7 +552,7 @@ class _AsyncSocket(_SyncSocket):
     ) -> Any:
         return self._deserialize(self.recv_multipart(flags, copy=copy), deserialize)
 
-    def poll(self, timeout: Optional[int] = None, flags: int = C.POLLIN) -> Any:  # type: ignore[override]
+    def poll(self, timeout: Optional[int] = None, flags: int = C.POLLIN) -> Any:
         """A future of the events ready within `timeout` ms (None: no limit)."""
         if self.closed:
             raise ZMQError(errno.ENOTSUP, "poll on a closed socket")
@@ -509,7 +592,7 @@ class _AsyncPoller(_SyncPoller):
     def _default_loop(self) -> Any:
         return asyncio.get_running_loop()
 
-    def poll(self, timeout: Optional[float] = -1) -> Any:  # type: ignore[override]
+    def poll(self, timeout: Optional[float] = -1) -> Any:
         """Resolve with the ready ``(socket, events)`` once one is, or with []
         after `timeout` ms (None or negative: no limit)."""
         future = self._Future()
@@ -603,7 +686,7 @@ def _select_thread(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Calla
 
     def run() -> None:
         try:
-            r, w, _x = select.select(rlist, wlist, [])
+            r, _w, _x = select.select(rlist, wlist, [])
             if rfd not in r:
                 loop.call_soon_threadsafe(_resolve, watcher)
         except (OSError, ValueError, RuntimeError):
@@ -615,9 +698,10 @@ def _select_thread(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Calla
 
     def undo() -> None:
         try:
-            os.write(wfd, b"x")
-        finally:
-            os.close(wfd)
+            os.write(wfd, b"x")  # the thread may have returned already: EPIPE
+        except OSError:
+            pass
+        os.close(wfd)
 
     return undo
 
