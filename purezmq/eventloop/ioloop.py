@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._tornado import IOLoop
+from ._tornado import IOLoop as IOLoop
 
 
 def _warn_deprecated() -> None:

@@ -20,6 +20,14 @@ except ImportError as exc:  # pragma: no cover - tested in a subprocess without 
 
 import purezmq as _zmq
 from purezmq import *  # noqa: F403 -- zmq.green is zmq with a few classes replaced
+from purezmq import (  # noqa: F401 -- public names that purezmq's __all__ leaves out
+    _FINISHED_TRACKER,
+    COPY_THRESHOLD,
+    DRAFT_API,
+    IPC_PATH_MAX_LEN,
+    get_includes,
+    get_library_dirs,
+)
 
 from .core import _Context, _Poller, _Socket
 from .device import device as device
