@@ -7,6 +7,7 @@ KernelManager from a kernel spec written here, on purezmq
 (``python -m purezmq run -m ipykernel_launcher``) or on pyzmq.
 
     kernel_driver.py --kernel {purezmq,pyzmq} --client {blocking,async} --workdir DIR
+                     [--transport {tcp,ipc}]
 
 Every line on stdout is a JSON object: ``{"kernel_pid": N}`` as soon as the kernel
 runs (also written to DIR/kernel.pid: the test kills that pid in its teardown if
@@ -23,7 +24,9 @@ import hashlib
 import inspect
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 import uuid
@@ -232,6 +235,7 @@ def main() -> int:
     parser.add_argument("--kernel", choices=("purezmq", "pyzmq"), required=True)
     parser.add_argument("--client", choices=("blocking", "async"), required=True)
     parser.add_argument("--workdir", required=True)
+    parser.add_argument("--transport", choices=("tcp", "ipc"), default="tcp")
     args = parser.parse_args()
     global ASYNC, WORKDIR
     ASYNC = args.client == "async"
@@ -239,7 +243,12 @@ def main() -> int:
     name = write_spec(args.workdir, args.kernel)
     specs = KernelSpecManager(kernel_dirs=[os.path.join(args.workdir, "kernels")])
     manager = AsyncKernelManager if args.client == "async" else KernelManager
-    km = manager(kernel_name=name, kernel_spec_manager=specs)
+    where: dict[str, Any] = {}
+    if args.transport == "ipc":
+        # ipc paths are short-limited (IPC_PATH_MAX_LEN): not under pytest's long tmp path
+        ipc_dir = tempfile.mkdtemp(prefix="pzk")
+        where = {"transport": "ipc", "ip": os.path.join(ipc_dir, "k")}
+    km = manager(kernel_name=name, kernel_spec_manager=specs, **where)
     try:
         if args.client == "async":
             result = asyncio.run(session(km))
@@ -255,6 +264,10 @@ def main() -> int:
     except BaseException:
         traceback.print_exc()
         return 1
+    finally:
+        if args.transport == "ipc":
+            shutil.rmtree(ipc_dir, ignore_errors=True)
+    result["transport"] = km.transport
     emit(result=result)
     return 0
 

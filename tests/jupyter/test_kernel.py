@@ -8,7 +8,8 @@ with KernelManager from a kernel spec whose argv is
 ipykernel_launcher for a pyzmq kernel), runs 1+1, a comm message with binary
 buffers, an interrupted ``while True`` cell and a shutdown, and reports what it saw;
 the assertions are all here. The pyzmq/pyzmq case runs the same assertions as the
-reference.
+reference. Kernels listen on tcp, as by default, except one purezmq/purezmq case
+on ipc (jupyter_client's other transport).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
             os.kill(pid, signal.SIGKILL)
 
 
-def run_driver(workdir: Path, kernel: str, client: str, client_lib: str) -> dict[str, Any]:
+def run_driver(
+    workdir: Path, kernel: str, client: str, client_lib: str, transport: str
+) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env["JUPYTER_RUNTIME_DIR"] = str(workdir / "runtime")
@@ -88,6 +91,7 @@ def run_driver(workdir: Path, kernel: str, client: str, client_lib: str) -> dict
     env.pop("PYTHONSTARTUP", None)
     launcher = ["-m", "purezmq", "run"] if client_lib == "purezmq" else []
     args = [str(DRIVER), "--kernel", kernel, "--client", client, "--workdir", str(workdir)]
+    args += ["--transport", transport]
     proc = subprocess.run(
         [sys.executable, *launcher, *args],
         cwd=workdir,
@@ -112,17 +116,23 @@ def digest(data: bytes) -> list[Any]:
 
 
 CASES = [
-    # (kernel on, client on, client kind)
-    pytest.param("purezmq", "purezmq", "blocking", id="purezmq-kernel-purezmq-blocking-client"),
-    pytest.param("purezmq", "purezmq", "async", id="purezmq-kernel-purezmq-async-client"),
-    pytest.param("pyzmq", "purezmq", "async", id="pyzmq-kernel-purezmq-async-client"),
-    pytest.param("purezmq", "pyzmq", "blocking", id="purezmq-kernel-pyzmq-blocking-client"),
-    pytest.param("pyzmq", "pyzmq", "blocking", id="pyzmq-kernel-pyzmq-blocking-client"),
+    # (kernel on, client on, client kind, transport)
+    pytest.param(
+        "purezmq", "purezmq", "blocking", "tcp", id="purezmq-kernel-purezmq-blocking-client"
+    ),
+    pytest.param(
+        "purezmq", "purezmq", "async", "ipc", id="purezmq-kernel-purezmq-async-client-ipc"
+    ),
+    pytest.param("pyzmq", "purezmq", "async", "tcp", id="pyzmq-kernel-purezmq-async-client"),
+    pytest.param("purezmq", "pyzmq", "blocking", "tcp", id="purezmq-kernel-pyzmq-blocking-client"),
+    pytest.param("pyzmq", "pyzmq", "blocking", "tcp", id="pyzmq-kernel-pyzmq-blocking-client"),
 ]
 
 
-@pytest.mark.parametrize(("kernel", "client_lib", "client"), CASES)
-def test_kernel_session(workdir: Path, kernel: str, client_lib: str, client: str) -> None:
+@pytest.mark.parametrize(("kernel", "client_lib", "client", "transport"), CASES)
+def test_kernel_session(
+    workdir: Path, kernel: str, client_lib: str, client: str, transport: str
+) -> None:
     if "purezmq" in (kernel, client_lib):
         missing = missing_purezmq_modules()
         if missing:
@@ -130,9 +140,12 @@ def test_kernel_session(workdir: Path, kernel: str, client_lib: str, client: str
     if "pyzmq" in (kernel, client_lib):
         pytest.importorskip("zmq", reason="the pyzmq side needs real pyzmq")
 
-    r = run_driver(workdir, kernel, client, client_lib)
+    if transport == "ipc" and sys.platform == "win32":
+        pytest.skip("ipc needs Unix domain sockets")
+    r = run_driver(workdir, kernel, client, client_lib, transport)
 
-    # each side is the library it should be
+    # each side is the library it should be, on the transport asked for
+    assert r["transport"] == transport
     assert r["client_zmq"] == ("purezmq" if client_lib == "purezmq" else "zmq")
     assert r["kernel_zmq"] == (["'purezmq'"] if kernel == "purezmq" else ["'zmq'"])
     assert r["client_class"] == (
