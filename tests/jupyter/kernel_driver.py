@@ -204,6 +204,29 @@ async def shutdown(kc: Any, km: Any) -> dict[str, Any]:
     }
 
 
+def heartbeat(km: Any, kc: Any) -> dict[str, Any]:
+    """Ping the kernel's heartbeat (a ROUTER queue device echoing to itself) directly."""
+    info = km.get_connection_info()
+    if info["transport"] == "tcp":
+        url = f"tcp://{info['ip']}:{info['hb_port']}"
+    else:
+        url = f"ipc://{info['ip']}-{info['hb_port']}"
+    ctx = zmq.Context()
+    echoes = []
+    try:
+        req = ctx.socket(zmq.REQ)
+        req.linger = 0
+        req.rcvtimeo = req.sndtimeo = int(TIMEOUT * 1000)
+        req.connect(url)
+        for ping in (b"ping", b"\x00\xff beat"):
+            req.send(ping)
+            echoes.append(req.recv() == ping)
+        req.close()
+    finally:
+        ctx.term()
+    return {"echoes": echoes, "channel_beating": kc.hb_channel.is_beating()}
+
+
 async def session(km: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"client_zmq": zmq.__name__}
     await done(km.start_kernel())
@@ -217,6 +240,7 @@ async def session(km: Any) -> dict[str, Any]:
     try:
         await done(kc.wait_for_ready(timeout=TIMEOUT))
         result["kernel_zmq"] = (await execute(kc, "import zmq; zmq.__name__"))["results"]
+        result["heartbeat"] = heartbeat(km, kc)
         result["one_plus_one"] = await execute(kc, "1+1")
         result["buffers"] = await echo_buffers(kc)
         result["interrupt"] = await interrupt(kc, km)

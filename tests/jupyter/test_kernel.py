@@ -5,11 +5,11 @@ Each case runs tests/jupyter/kernel_driver.py in a child process, under
 imported real pyzmq, so the alias cannot go in here). The driver starts the kernel
 with KernelManager from a kernel spec whose argv is
 ``python -m purezmq run -m ipykernel_launcher -f {connection_file}`` (or plain
-ipykernel_launcher for a pyzmq kernel), runs 1+1, a comm message with binary
-buffers, an interrupted ``while True`` cell and a shutdown, and reports what it saw;
-the assertions are all here. The pyzmq/pyzmq case runs the same assertions as the
-reference. Kernels listen on tcp, as by default, except one purezmq/purezmq case
-on ipc (jupyter_client's other transport).
+ipykernel_launcher for a pyzmq kernel), pings its heartbeat, runs 1+1, a comm
+message with binary buffers, an interrupted ``while True`` cell and a shutdown, and
+reports what it saw; the assertions are all here. The pyzmq/pyzmq case runs the
+same assertions as the reference. Kernels listen on tcp, as by default, except one
+purezmq/purezmq case on ipc (jupyter_client's other transport).
 """
 
 from __future__ import annotations
@@ -151,6 +151,9 @@ def test_kernel_session(
     assert r["client_class"] == (
         "AsyncKernelClient" if client == "async" else "BlockingKernelClient"
     )
+
+    # the heartbeat echoes, to a socket of ours and to the client's heartbeat channel
+    assert r["heartbeat"] == {"echoes": [True, True], "channel_beating": True}
 
     # 1+1: execute_reply ok on shell, execute_result 2 on iopub
     one = r["one_plus_one"]
