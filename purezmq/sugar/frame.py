@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 import errno
+import sys
 import threading
 import time
 import weakref
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..constants import MORE
 from ..error import NotDone, ZMQError
@@ -21,6 +22,21 @@ from ..routing.pipe import TrackedBuffer
 # its buffer too, as long as the Frame lives (as pyzmq's Frame holds its
 # message).
 _TrackedBuffer = TrackedBuffer  # the name sugar.socket uses
+
+# A Frame is a buffer of its content (``memoryview(frame)``), as pyzmq's is:
+# jupyter_client takes message buffers that way. Python 3.12+ (PEP 688) and
+# PyPy (``__pypy__.bufferable``) let a class export a buffer with
+# ``__buffer__``, without a copy. CPython before 3.12 only lets a class
+# inherit a buffer: there Frame is a ``bytearray`` (``bytes`` subclasses cannot
+# be weakly referenced) filled with a copy of the content at construction.
+if TYPE_CHECKING or sys.version_info >= (3, 12):
+    _FrameBase = object
+else:
+    try:
+        from __pypy__.bufferable import bufferable as _FrameBase
+    except ImportError:
+        _FrameBase = bytearray
+_COPY_INTO_BASE: Any = bytearray.__init__ if _FrameBase is bytearray else None
 
 
 class MessageTracker:
@@ -60,15 +76,10 @@ class MessageTracker:
             t.wait(left)
 
 
-class Frame(bytearray):
+class Frame(_FrameBase):
     """One message frame, as pyzmq's zmq.Frame (``copy=False`` receives these).
 
-    A Frame is also a buffer of its content (``memoryview(frame)``,
-    ``numpy.frombuffer(frame)``), as pyzmq's is: jupyter_client reads message
-    buffers that way. Before 3.12 pure Python can only export a buffer by
-    inheriting one; ``bytearray`` (not ``bytes``, whose subclasses cannot be
-    weakly referenced) holds a snapshot of the content taken at construction.
-    ``_data``, what a send uses, is what it was without the base.
+    Also a buffer of its content: ``memoryview(frame)``, ``numpy.frombuffer(frame)``.
     """
 
     def __init__(
@@ -83,7 +94,8 @@ class Frame(bytearray):
         if isinstance(data, Frame):
             data = data.buffer
         self._data: Any = data if isinstance(data, bytes) else memoryview(data)
-        super().__init__(self._data)
+        if _COPY_INTO_BASE is not None:
+            _COPY_INTO_BASE(self, self._data)
         self.more = False
         self.tracker: Optional[MessageTracker] = None
         self.properties: dict[str, bytes] = {}
@@ -105,6 +117,9 @@ class Frame(bytearray):
     def buffer(self) -> memoryview:
         return memoryview(self._data)
 
+    def __buffer__(self, flags: int) -> memoryview:  # PEP 688; PyPy's bufferable
+        return memoryview(self._data)
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -122,7 +137,7 @@ class Frame(bytearray):
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
     def __copy__(self) -> Frame:
         return Frame(self.bytes)
