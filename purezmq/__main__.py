@@ -8,6 +8,10 @@ python -m purezmq device    run a QUEUE, FORWARDER or STREAMER device in
 python -m purezmq curve-keygen
                             print a new CURVE key pair (Z85), or with
                             --secret KEY the public key of a secret key
+python -m purezmq run       run a pyzmq program unchanged on purezmq
+                            (`import zmq` loads purezmq), e.g.
+    python -m purezmq run -m ipykernel_launcher -f kernel.json
+    python -m purezmq run script.py arg ...
 """
 
 from __future__ import annotations
@@ -391,7 +395,64 @@ def run_device(args: Any, out: Callable[[str], None] = print) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------
+# python -m purezmq run ...
+# ---------------------------------------------------------------------------
+
+_RUN_USAGE = "usage: python -m purezmq run [-h] (-m MODULE | SCRIPT) [ARG ...]"
+_RUN_HELP = (
+    _RUN_USAGE
+    + """
+
+Run a pyzmq program unchanged on purezmq: `import zmq` and `import zmq.<sub>`
+load purezmq and purezmq.<sub> (purezmq.alias), then SCRIPT or MODULE runs as
+__main__, with sys.argv set as `python SCRIPT ARG ...` or `python -m MODULE
+ARG ...` would set it. Every argument after SCRIPT or MODULE is the program's.
+"""
+)
+
+
+def run_program(argv: Sequence[str]) -> int:
+    """``python -m purezmq run``: install the alias, run a script or module as __main__."""
+    import runpy
+
+    from . import alias
+
+    args = list(argv)
+    if args and args[0] == "--":
+        args = args[1:]
+    elif args and args[0] in ("-h", "--help"):
+        print(_RUN_HELP)
+        return 0
+    module: Optional[str] = None
+    if args and args[0].startswith("-m"):
+        module = args[0][2:] or (args[1] if len(args) > 1 else "")
+        args = args[1:] if args[0] != "-m" else args[2:]
+        if not module:
+            print(f"{_RUN_USAGE}\nrun: error: -m needs a module name", file=sys.stderr)
+            return 2
+    elif not args or args[0].startswith("-"):
+        what = f"unknown option {args[0]}" if args else "a script or -m MODULE is required"
+        print(f"{_RUN_USAGE}\nrun: error: {what}", file=sys.stderr)
+        return 2
+    alias.install()
+    if module is not None:
+        sys.argv = [module, *args]  # runpy puts the module's file in argv[0]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return 0
+    script = args[0]
+    sys.argv = list(args)
+    # as `python script.py`: the script's directory first on sys.path, not ours
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["run"]:
+        # parsed by hand: everything after the script or module is the program's
+        return run_program(arguments[1:])
     parser = argparse.ArgumentParser(
         prog="python -m purezmq",
         description=__doc__,
@@ -412,7 +473,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     curve_keygen.add_arguments(k)
-    args: Any = parser.parse_args(argv)
+    sub.add_parser(
+        "run",
+        help="run a pyzmq program unchanged on purezmq: run (-m MODULE | SCRIPT) [ARG ...]",
+        add_help=False,
+    )
+    args: Any = parser.parse_args(arguments)
     if args.command == "demo":
         return demo(args.clients, args.workers, args.requests)
     if args.command == "device":

@@ -12,6 +12,13 @@ exactly when a byte is pending. `process` pops commands only after that, so
 a command posted concurrently is either popped by this `process` or finds the
 flag clear and writes a byte. The lock is taken once per batch, not per
 command.
+
+Notify hook (for event loops): `notify`, when set, is called after the fd
+is signalled, on the posting thread, outside the lock, so once per batch as
+well. ``purezmq.asyncio`` sets it to hand a wake-up to an asyncio loop with
+``call_soon_threadsafe``, which works on loops without ``add_reader``. It
+must be cheap, must not raise, and must not call back into the mailbox.
+The fd is still signalled, so blocking calls and pollers keep working.
 """
 
 from __future__ import annotations
@@ -21,13 +28,13 @@ import select
 import sys
 import threading
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 _HAS_EVENTFD = hasattr(os, "eventfd") and sys.platform.startswith("linux")
 
 
 class Mailbox:
-    __slots__ = ("_cmds", "_signaled", "_rfd", "_wfd", "_poller", "closed", "_lock")
+    __slots__ = ("_cmds", "_signaled", "_rfd", "_wfd", "_poller", "closed", "_lock", "notify")
 
     def __init__(self) -> None:
         self._cmds: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
@@ -44,6 +51,7 @@ class Mailbox:
         # Only signalling and closing take the lock (a signal is once per
         # batch), so a late post can never write into a reused fd number.
         self._lock = threading.Lock()
+        self.notify: Optional[Callable[[], None]] = None  # see "Notify hook" above
 
     def fileno(self) -> int:
         return self._rfd
@@ -63,6 +71,9 @@ class Mailbox:
                 return
             self._signaled = True
             self._write_signal()
+        notify = self.notify
+        if notify is not None:
+            notify()
 
     def _write_signal(self) -> None:
         try:
@@ -120,6 +131,7 @@ class Mailbox:
             if self.closed:
                 return
             self.closed = True
+            self.notify = None
             self._cmds.clear()
             os.close(self._rfd)
             if self._wfd != self._rfd:
