@@ -26,8 +26,10 @@ from __future__ import annotations
 import hmac
 import struct
 from array import array
+from collections import OrderedDict
 from functools import lru_cache
-from operator import mul
+from operator import itemgetter, mul
+from typing import Callable
 
 from .errors import CryptoError
 
@@ -171,13 +173,13 @@ def _hsalsa20_ref(key: bytes, inp: bytes) -> bytes:
 # (12,1,6,11). A column round is then one quarter round on the four
 # integers; a row round is one after rotating the lanes of D, C, B by 1, 2,
 # 3. N blocks sit side by side, 512 bits (eight lanes, four used) apart, so
-# that multiplying by 1 + 2**256 copies lanes 0..3 into 4..7 and a shift
-# rotates them. A rotation of a 32-bit lane works the same way one level
+# that or-ing in a copy shifted by 256 bits puts lanes 0..3 in 4..7 too and
+# a shift then rotates them. A rotation of a 32-bit lane works the same way one level
 # down: times 2**32 + 1 copies the word into the lane's upper half.
 
 _DUP32 = (1 << 32) + 1
-_DUP256 = (1 << 256) + 1
 _DIAG_MASK1 = _M32 | _M32 << 64 | _M32 << 128 | _M32 << 192
+_SIGMA_LANES = _SIGMA[0] | _SIGMA[1] << 64 | _SIGMA[2] << 128 | _SIGMA[3] << 192
 
 
 @lru_cache(maxsize=16)
@@ -187,28 +189,23 @@ def _diag_consts(n: int) -> tuple[int, int, int]:
     return rep, ramp, _DIAG_MASK1 * rep
 
 
-def _lanes4(w0: int, w1: int, w2: int, w3: int) -> int:
-    return w0 | w1 << 64 | w2 << 128 | w3 << 192
-
-
 def _diag_rounds(a: int, b: int, c: int, d: int, m: int) -> tuple[int, int, int, int]:
     r = _DUP32
-    s = _DUP256
     for _ in range(10):
         b ^= ((((a + d) & m) * r) >> 25) & m
         c ^= ((((b + a) & m) * r) >> 23) & m
         d ^= ((((c + b) & m) * r) >> 19) & m
         a ^= ((((d + c) & m) * r) >> 14) & m
-        d = ((d * s) >> 64) & m
-        c = ((c * s) >> 128) & m
-        b = ((b * s) >> 192) & m
+        d = ((d | (d << 256)) >> 64) & m
+        c = ((c | (c << 256)) >> 128) & m
+        b = ((b | (b << 256)) >> 192) & m
         d ^= ((((a + b) & m) * r) >> 25) & m
         c ^= ((((d + a) & m) * r) >> 23) & m
         b ^= ((((c + d) & m) * r) >> 19) & m
         a ^= ((((b + c) & m) * r) >> 14) & m
-        d = ((d * s) >> 192) & m
-        c = ((c * s) >> 128) & m
-        b = ((b * s) >> 64) & m
+        d = ((d | (d << 256)) >> 192) & m
+        c = ((c | (c << 256)) >> 128) & m
+        b = ((b | (b << 256)) >> 64) & m
     return a, b, c, d
 
 
@@ -221,36 +218,50 @@ _DIAG_WORDS = (
 )
 
 
+@lru_cache(maxsize=16)
+def _diag_order(n: int) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """Picks the 16 * n words, in block order, out of the lanes of A, B, C, D."""
+    where = {}
+    for v, places in enumerate(_DIAG_WORDS):
+        for lane, word in enumerate(places):
+            where[word] = (v, lane)
+    order = []
+    for j in range(n):
+        for word in range(16):
+            v, lane = where[word]
+            order.append(8 * n * v + 8 * j + lane)
+    return itemgetter(*order)
+
+
 def _diag_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
     """``count`` keystream blocks from block ``counter`` (no 32-bit wrap)."""
     k0, k1, k2, k3, k4, k5, k6, k7 = struct.unpack("<8I", key)
     n0, n1 = struct.unpack("<2I", nonce8)
     rep, ramp, m = _diag_consts(count)
-    s0, s1, s2, s3 = _SIGMA
-    a0 = _lanes4(s0, s1, s2, s3) * rep
-    b0 = _lanes4(k3, counter >> 32, k7, k2) * rep
-    c0 = _lanes4(counter & _M32, k6, k1, n1) * rep + ramp
-    d0 = _lanes4(k5, k0, n0, k4) * rep
+    a0 = _SIGMA_LANES * rep
+    b0 = (k3 | (counter >> 32) << 64 | k7 << 128 | k2 << 192) * rep
+    c0 = ((counter & _M32) | k6 << 64 | k1 << 128 | n1 << 192) * rep + ramp
+    d0 = (k5 | k0 << 64 | n0 << 128 | k4 << 192) * rep
     a, b, c, d = _diag_rounds(a0, b0, c0, d0, m)
-    out = bytearray(64 * count)
-    words = memoryview(out).cast("I")
     size = 64 * count
-    for v, v0, places in zip((a, b, c, d), (a0, b0, c0, d0), _DIAG_WORDS):
-        lanes = memoryview(((v + v0) & m).to_bytes(size, "little")).cast("I")
-        for lane, word in enumerate(places):
-            words[word::16] = lanes[2 * lane :: 16]
-    return bytes(out)
+    lanes = struct.unpack(
+        f"<{32 * count}Q",
+        ((a + a0) & m).to_bytes(size, "little")
+        + ((b + b0) & m).to_bytes(size, "little")
+        + ((c + c0) & m).to_bytes(size, "little")
+        + ((d + d0) & m).to_bytes(size, "little"),
+    )
+    return struct.pack(f"<{16 * count}I", *_diag_order(count)(lanes))
 
 
 def _hsalsa20(key: bytes, inp: bytes) -> bytes:
     k0, k1, k2, k3, k4, k5, k6, k7 = struct.unpack("<8I", key)
     i0, i1, i2, i3 = struct.unpack("<4I", inp)
-    s0, s1, s2, s3 = _SIGMA
     a, b, c, d = _diag_rounds(
-        _lanes4(s0, s1, s2, s3),
-        _lanes4(k3, i3, k7, k2),
-        _lanes4(i2, k6, k1, i1),
-        _lanes4(k5, k0, i0, k4),
+        _SIGMA_LANES,
+        k3 | i3 << 64 | k7 << 128 | k2 << 192,
+        i2 | k6 << 64 | k1 << 128 | i1 << 192,
+        k5 | k0 << 64 | i0 << 128 | k4 << 192,
         _DIAG_MASK1,
     )
     m = _M32
@@ -274,7 +285,7 @@ def _hsalsa20(key: bytes, inp: bytes) -> bytes:
 # ((t & A) << r) keeps the low 32 - r bits, ((t >> 32 - r) & B) the next r.
 
 _LANE = 40
-_WIDE_CHUNK = 256  # blocks per pass: ints of 10 kbit stay in cache
+_WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
 @lru_cache(maxsize=16)
@@ -416,9 +427,42 @@ def _salsa20_blocks(key: bytes, nonce8: bytes, count: int, counter: int = 0) -> 
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+# XSalsa20's first step, HSalsa20(key, nonce[:16]), gives the same subkey for
+# every message of a CurveZMQ connection (its nonces are a fixed 16-byte
+# prefix and a counter), so the last few subkeys are kept: a hit saves a
+# third of a small box's time. It holds secrets: `clear_cache` drops them.
+_SUBKEYS: OrderedDict[bytes, bytes] = OrderedDict()
+_SUBKEYS_MAX = 32
+
+
+def clear_cache() -> None:
+    """Forget the cached XSalsa20 subkeys (they are secrets)."""
+    _SUBKEYS.clear()
+
+
+def _subkey(key: bytes, prefix: bytes) -> bytes:
+    tag = key + prefix
+    try:
+        subkey = _SUBKEYS[tag]
+    except KeyError:
+        subkey = _hsalsa20(key, prefix)
+        _SUBKEYS[tag] = subkey
+        while len(_SUBKEYS) > _SUBKEYS_MAX:
+            try:
+                _SUBKEYS.popitem(last=False)
+            except KeyError:  # another thread emptied it
+                break
+    else:
+        try:
+            _SUBKEYS.move_to_end(tag)
+        except KeyError:
+            pass
+    return subkey
+
+
 def _xsalsa20_stream(key: bytes, nonce24: bytes, length: int) -> bytes:
     """The first ``length`` bytes of XSalsa20(key, nonce)."""
-    subkey = _hsalsa20(key, nonce24[:16])
+    subkey = _subkey(key, nonce24[:16])
     return _salsa20_blocks(subkey, nonce24[16:], (length + 63) // 64)[:length]
 
 
@@ -480,9 +524,7 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
 
 def _xor(data: bytes, stream: bytes) -> bytes:
     n = len(data)
-    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(
-        n, "little"
-    )
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
 def secretbox(message: bytes, nonce: bytes, key: bytes) -> bytes:
@@ -527,4 +569,3 @@ def box(message: bytes, nonce: bytes, public: bytes, secret: bytes) -> bytes:
 
 def box_open(boxed: bytes, nonce: bytes, public: bytes, secret: bytes) -> bytes:
     return secretbox_open(boxed, nonce, box_beforenm(public, secret))
-
