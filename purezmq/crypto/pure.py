@@ -163,7 +163,7 @@ def _ref_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
 
 
 def _hsalsa20_ref(key: bytes, inp: bytes) -> bytes:
-    x = _salsa20_core_ref(_state(key, struct.unpack("<4I", inp)), False)  # type: ignore[arg-type]
+    x = _salsa20_core_ref(_state(key, struct.unpack("<4I", inp)), False)
     return struct.pack("<8I", x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9])
 
 
