@@ -33,7 +33,7 @@ from __future__ import annotations
 import enum
 import os
 import struct
-from typing import Optional
+from typing import NoReturn, Optional
 
 from ... import crypto
 from ...crypto import CryptoError
@@ -70,6 +70,9 @@ _HELLO_PAD = bytes(72)  # anti-amplification padding: HELLO is as big as WELCOME
 _HELLO_PLAIN = bytes(64)
 _U64 = struct.Struct(">Q")
 _pack_nonce = _U64.pack
+_unpack_nonce = _U64.unpack_from
+_seal_afternm = crypto.box_afternm  # the per-message pair, looked up once
+_open_afternm = crypto.box_open_afternm
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
@@ -132,21 +135,17 @@ class _CurveBase(Mechanism):
         precom = self._precom
         if precom is None or self._state is not _State.READY:
             raise LocalProtocolError("CURVE traffic before the handshake is done")
-        nonce = self._next_nonce()
+        n = self._nonce
+        self._nonce = n + 1
+        nonce = _pack_nonce(n)
         plain = _FROM_WIRE[flags & (MORE | COMMAND)] + data
-        return _MESSAGE + nonce + crypto.box_afternm(plain, self._send_prefix + nonce, precom)
+        return _MESSAGE + nonce + _seal_afternm(plain, self._send_prefix + nonce, precom)
 
     def unwrap(self, data: bytes) -> tuple[int, bytes]:
         """A MESSAGE command body (name included) -> (wire flags, frame)."""
-        size = len(data)
-        if size <= 1 or size <= data[0]:
-            raise MalformedCommand("malformed command", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
-        if data[:8] != _MESSAGE:
-            raise UnexpectedCommand("CURVE traffic that is not a MESSAGE command")
-        if size < MESSAGE_MIN_SIZE:
-            raise MalformedCommand("CURVE MESSAGE too short", ZMTP_MALFORMED_COMMAND_MESSAGE)
-        raw = data[8:16]
-        (n,) = _U64.unpack(raw)
+        if data[:8] != _MESSAGE or len(data) < MESSAGE_MIN_SIZE:
+            self._refuse_message(data)
+        (n,) = _unpack_nonce(data, 8)
         if n <= self._peer_nonce:
             raise RemoteProtocolError(
                 f"CURVE MESSAGE nonce {n} is not above {self._peer_nonce}", ZMTP_INVALID_SEQUENCE
@@ -155,10 +154,20 @@ class _CurveBase(Mechanism):
         precom = self._precom
         assert precom is not None
         try:
-            plain = crypto.box_open_afternm(data[16:], self._recv_prefix + raw, precom)
+            plain = _open_afternm(data[16:], self._recv_prefix + data[8:16], precom)
         except CryptoError:
             raise _crypto_failure("CURVE MESSAGE box does not open") from None
         return _TO_WIRE[plain[0] & 3], plain[1:]
+
+    @staticmethod
+    def _refuse_message(data: bytes) -> NoReturn:
+        """Why a frame is not a MESSAGE, in libzmq's order of checks."""
+        size = len(data)
+        if size <= 1 or size <= data[0]:
+            raise MalformedCommand("malformed command", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
+        if data[:8] != _MESSAGE:
+            raise UnexpectedCommand("CURVE traffic that is not a MESSAGE command")
+        raise MalformedCommand("CURVE MESSAGE too short", ZMTP_MALFORMED_COMMAND_MESSAGE)
 
     def _peer_error(self, data: bytes) -> AuthenticationFailed:
         self._state = _State.FAILED
