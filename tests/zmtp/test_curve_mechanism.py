@@ -508,6 +508,7 @@ def test_server_error_during_handshake_fails_the_client() -> None:
 def test_secrets_are_dropped_after_the_handshake() -> None:
     client_mech, server_mech = _client(), _server()
     assert client_mech.secrets_held == ("_secret", "_cn_secret")
+    # (the HELLO key C'/S is made when HELLO goes out and dropped at WELCOME)
     assert server_mech.secrets_held == ("_secret",)
     link = Link(client_mech, server_mech)
     link.greetings()
@@ -548,3 +549,30 @@ def test_message_boxes_are_a_large_frame_when_big() -> None:
     ((flags, body),) = split_frames(out)
     assert flags == 0x02 and len(body) == 65536 + 33
     assert messages(link.server.receive_data(out)) == [[b"q" * 65536]]
+
+
+def test_client_hello_key_lives_from_hello_to_welcome() -> None:
+    client_mech = _client()
+    link = Link(client_mech)
+    link.greetings()  # HELLO queued
+    assert client_mech.secrets_held == ("_secret", "_cn_secret", "_hello_key")
+    link.to_server()
+    link.to_client()  # WELCOME in, INITIATE out
+    assert client_mech.secrets_held == ()
+
+
+def test_unusable_server_key_is_a_protocol_error_not_a_crash() -> None:
+    """An all-zero CURVE_SERVERKEY makes no shared key (X25519 gives zero)."""
+    client = Connection(CurveClient(bytes(32), CLIENT_PUBLIC, CLIENT_SECRET))
+    client.data_to_send()
+    with pytest.raises(RemoteProtocolError) as info:
+        client.receive_data(raw_greeting(b"CURVE", as_server=True))
+    assert info.value.code == ZMTP_CRYPTOGRAPHIC
+    assert client.phase is Phase.CLOSED
+
+
+def test_hello_with_a_low_order_client_key_is_cryptographic() -> None:
+    hello = _hello()
+    body = hello[:80] + bytes(32) + hello[112:]  # C' = 0, a low-order point
+    server = Connection(_server())
+    _fails(server, raw_greeting(b"CURVE") + frame(0x04, body), ZMTP_CRYPTOGRAPHIC)

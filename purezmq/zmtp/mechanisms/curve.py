@@ -180,7 +180,7 @@ class CurveClient(_CurveBase):
     as_server = False
     _send_prefix = b"CurveZMQMESSAGEC"
     _recv_prefix = b"CurveZMQMESSAGES"
-    _SECRETS = ("_secret", "_cn_secret")
+    _SECRETS = ("_secret", "_cn_secret", "_hello_key")
 
     def __init__(self, server_key: bytes, public: bytes, secret: bytes) -> None:
         super().__init__()
@@ -190,14 +190,19 @@ class CurveClient(_CurveBase):
         cn_public, cn_secret = crypto.keypair()
         self.cn_public = cn_public  # C'
         self._cn_secret: Optional[bytes] = cn_secret
+        self._hello_key: Optional[bytes] = None  # C'/S, from HELLO until WELCOME
         self._state = _State.EXPECT_WELCOME
 
     def on_start(self) -> None:
         assert self._cn_secret is not None
+        try:
+            # C'/S: HELLO's box and WELCOME's share it (one X25519, not two)
+            self._hello_key = crypto.box_beforenm(self.server_key, self._cn_secret)
+        except CryptoError:
+            self._state = _State.FAILED
+            raise _crypto_failure("CURVE_SERVERKEY is not a usable public key") from None
         nonce = self._next_nonce()
-        hello_box = crypto.box(
-            _HELLO_PLAIN, b"CurveZMQHELLO---" + nonce, self.server_key, self._cn_secret
-        )
+        hello_box = crypto.box_afternm(_HELLO_PLAIN, b"CurveZMQHELLO---" + nonce, self._hello_key)
         self.send_command(b"HELLO", b"\x01\x00" + _HELLO_PAD + self.cn_public + nonce + hello_box)
 
     def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
@@ -214,14 +219,15 @@ class CurveClient(_CurveBase):
         raise UnexpectedCommand(f"unexpected {name!r} command in CURVE client handshake")
 
     def _on_welcome(self, data: bytes) -> None:
-        cn_secret, secret = self._cn_secret, self._secret
-        assert cn_secret is not None and secret is not None
+        cn_secret, secret, hello_key = self._cn_secret, self._secret, self._hello_key
+        assert cn_secret is not None and secret is not None and hello_key is not None
+        self._hello_key = None
         self._state = _State.FAILED
         # libzmq 4.3.5 reports a WELCOME of the wrong size as a crypto failure.
         if len(data) != WELCOME_SIZE - 8:
             raise _crypto_failure(f"CURVE WELCOME is {len(data) + 8} bytes, not {WELCOME_SIZE}")
         try:
-            plain = crypto.box_open(data[16:], b"WELCOME-" + data[:16], self.server_key, cn_secret)
+            plain = crypto.box_open_afternm(data[16:], b"WELCOME-" + data[:16], hello_key)
         except CryptoError:
             raise _crypto_failure("CURVE WELCOME box does not open (wrong server key?)") from None
         server_short = plain[:32]  # S'
@@ -313,7 +319,9 @@ class CurveServer(_CurveBase):
         secret = self._secret
         assert secret is not None
         try:
-            crypto.box_open(data[114:194], b"CurveZMQHELLO---" + raw, cn_client, secret)
+            # C'/S: the HELLO box and the WELCOME box share it
+            hello_key = crypto.box_beforenm(cn_client, secret)
+            crypto.box_open_afternm(data[114:194], b"CurveZMQHELLO---" + raw, hello_key)
         except CryptoError:
             raise _crypto_failure("CURVE HELLO box does not open (wrong server key?)") from None
         (self._peer_nonce,) = _U64.unpack(raw)
@@ -326,7 +334,7 @@ class CurveServer(_CurveBase):
             cn_client + cn_secret, b"COOKIE--" + cookie_nonce, cookie_key
         )
         welcome_nonce = os.urandom(16)
-        welcome_box = crypto.box(cn_public + cookie, b"WELCOME-" + welcome_nonce, cn_client, secret)
+        welcome_box = crypto.box_afternm(cn_public + cookie, b"WELCOME-" + welcome_nonce, hello_key)
         # s' now lives only inside the cookie, under a key only we hold.
         self._cookie_key = cookie_key
         self.send_command(b"WELCOME", welcome_nonce + welcome_box)
