@@ -23,7 +23,8 @@ Secrets: the server makes a fresh cookie key for each connection (as libzmq
 does), puts S's short-term secret s' into the cookie and forgets it until the
 client hands the cookie back in INITIATE; after INITIATE it forgets s', the
 cookie key and its long-term secret. The client forgets c' and its long-term
-secret once INITIATE is sent. What stays is the one precomputed key of the
+secret once INITIATE is sent (and the C'/S key that HELLO and WELCOME
+share, one X25519 on each side instead of two, at WELCOME). What stays is the one precomputed key of the
 connection (``_precom``), needed for every MESSAGE. Python cannot wipe the
 bytes objects: dropping the references is what "forget" means here.
 """
