@@ -7,7 +7,7 @@
     python3 benchmarks/run.py --impl purezmq       # e.g. under pypy3
     pypy3 benchmarks/run.py --impl purezmq --quick
 
-Scenarios: thr, lat, pubsub, routerdealer, interop, scale, aio, codec (see
+Scenarios: thr, lat, pubsub, routerdealer, interop, scale, aio, curve, codec (see
 README.md). pyzmq is measured in the same run when it is importable
 (``--impl both``, the default). Each endpoint runs in its own process;
 each figure is the median of ``--reps`` repetitions (default 3) with the
@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common
 from common import Case, Child, Outcome, fmt_num, have_pyzmq, run_case
 
-SCENARIOS = ["thr", "lat", "pubsub", "routerdealer", "interop", "scale", "aio", "codec"]
+SCENARIOS = ["thr", "lat", "pubsub", "routerdealer", "interop", "scale", "aio", "curve", "codec"]
 
 
 def build_cases(name: str, impls: list[str], quick: bool, ipc_dir: str) -> list[Case]:

@@ -55,8 +55,9 @@ def has(capability: str) -> bool:
 
     Transports (ipc, pgm, tipc, norm, vmci, ws, wss) count when purezmq can bind and
     connect them here: today tcp, inproc and, where the platform has Unix sockets, ipc.
-    Security mechanisms (curve, gssapi) count when purezmq implements them: NULL and
-    PLAIN only so far. ``draft`` is ``DRAFT_API``. Any other name is False.
+    Security mechanisms (curve, gssapi) count when purezmq implements them: NULL,
+    PLAIN and CURVE (pure Python, or libsodium through PyNaCl when importable), not
+    GSSAPI. ``draft`` is ``DRAFT_API``. Any other name is False.
     """
     if not isinstance(capability, str):
         raise TypeError(

@@ -57,7 +57,7 @@ if BACKEND == "sodium":
         secretbox_open,
     )
 else:
-    from .pure import (  # type: ignore[assignment]
+    from .pure import (
         box,
         box_afternm,
         box_beforenm,

@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from ..constants import SocketOption as O
 from ..constants import SocketType as T
 from ..error import ZMQError
+from ..utils.z85 import decode as _z85_decode
 
 Check = Optional[Callable[[Any], bool]]
 
@@ -69,6 +70,27 @@ _ge_minus1 = _at_least(-1)
 _bool = lambda v: v in (0, 1)  # noqa: E731
 _name_255 = _length(1, 255)  # libzmq: 1 to 255 bytes, empty is EINVAL
 _nonempty = _length(1, 2**31 - 1)
+
+
+def _curve_key(v: bytes) -> Optional[bytes]:
+    """A CURVE key as libzmq takes it: 32 raw bytes, or 40 Z85 characters
+    (optionally followed by a NUL, as a C string); None if it is neither."""
+    if len(v) == 32:
+        return v
+    if len(v) == 41 and v[40] == 0:
+        v = v[:40]
+    if len(v) != 40:
+        return None
+    try:
+        return _z85_decode(v)
+    except ValueError:  # a character outside Z85, or a group above 2**32 - 1
+        return None
+
+
+def _curve_key_raw(v: bytes) -> bytes:
+    key = _curve_key(v)
+    assert key is not None  # the row's check passed
+    return key
 
 
 def _heartbeat_ttl(v: int) -> int:
@@ -169,6 +191,34 @@ TABLE: dict[int, Row] = dict(
         _stored(O.PLAIN_SERVER, "int", 0, _bool),
         _stored(O.PLAIN_USERNAME, "bytes", b"", _name_255),
         _stored(O.PLAIN_PASSWORD, "bytes", b"", _name_255),
+        # CURVE: libzmq 4.3.5 takes 32 raw bytes or 40 Z85 characters and stores
+        # the raw key; pyzmq 27 cannot read a key back (its 255-byte buffer is
+        # neither size libzmq answers to: EINVAL), so neither can we.
+        _stored(O.CURVE_SERVER, "int", 0, _bool),
+        _stored(
+            O.CURVE_PUBLICKEY,
+            "bytes",
+            b"",
+            lambda v: _curve_key(v) is not None,
+            readable=False,
+            convert=_curve_key_raw,
+        ),
+        _stored(
+            O.CURVE_SECRETKEY,
+            "bytes",
+            b"",
+            lambda v: _curve_key(v) is not None,
+            readable=False,
+            convert=_curve_key_raw,
+        ),
+        _stored(
+            O.CURVE_SERVERKEY,
+            "bytes",
+            b"",
+            lambda v: _curve_key(v) is not None,
+            readable=False,
+            convert=_curve_key_raw,
+        ),
         _stored(O.ZAP_DOMAIN, "bytes", b"", _name_255),
         _stored(O.ZAP_ENFORCE_DOMAIN, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.INVERT_MATCHING, "int", 0, convert=lambda v: int(bool(v))),
@@ -294,6 +344,10 @@ class Options:
     plain_server: int
     plain_username: bytes
     plain_password: bytes
+    curve_server: int
+    curve_publickey: bytes
+    curve_secretkey: bytes
+    curve_serverkey: bytes
     zap_domain: bytes
     zap_enforce_domain: int
     invert_matching: int
@@ -318,13 +372,35 @@ class Options:
         return True
 
     def store(self, option: int, value: Any) -> None:
-        """Set an option held here to a value `check_set` returned."""
+        """Set an option held here to a value `check_set` returned.
+
+        The security options follow libzmq 4.3.5, where one ``as_server`` flag
+        and one mechanism stand behind them: PLAIN_SERVER reads as
+        ``as_server and mechanism == PLAIN``, CURVE_SERVER as ``as_server and
+        mechanism == CURVE``. So CURVE_SERVER=1 makes a CURVE server (0:
+        NULL), CURVE_SERVERKEY a CURVE client, CURVE_PUBLICKEY/SECRETKEY
+        switch to CURVE and keep the server flag, PLAIN_USERNAME/PASSWORD make
+        a PLAIN client and PLAIN_SERVER=1 a PLAIN server."""
         setattr(self, _TABLE[option].attr, value)
+        as_server = self.plain_server or self.curve_server
         if option == O.PLAIN_USERNAME or option == O.PLAIN_PASSWORD:
-            self.plain_server = 0
+            as_server = 0
             self.mechanism = 1 if value or self.plain_username or self.plain_password else 0
         elif option == O.PLAIN_SERVER:
-            self.mechanism = 1 if value else self.mechanism
+            as_server = value
+            self.mechanism = 1 if value else 0
+        elif option == O.CURVE_SERVER:
+            as_server = value
+            self.mechanism = 2 if value else 0
+        elif option == O.CURVE_SERVERKEY:
+            as_server = 0
+            self.mechanism = 2
+        elif option == O.CURVE_PUBLICKEY or option == O.CURVE_SECRETKEY:
+            self.mechanism = 2
+        else:
+            return
+        self.plain_server = int(bool(as_server) and self.mechanism == 1)
+        self.curve_server = int(bool(as_server) and self.mechanism == 2)
 
     def get(self, option: int) -> Any:
         row = check_get(option, self.socket_type)

@@ -240,9 +240,12 @@ class StreamEngine:
                 pass
         if exc.auth:
             event = C.EVENT_HANDSHAKE_FAILED_AUTH
-        elif self.ready or isinstance(exc, MessageTooLarge):
+        elif isinstance(exc, MessageTooLarge) or (
+            self.ready and not self.conn.mechanism.wraps_traffic
+        ):
             # libzmq's decoder fails an oversized frame with EMSGSIZE, which its
-            # monitor shows only as DISCONNECTED, even during the handshake.
+            # monitor shows only as DISCONNECTED, even during the handshake. A
+            # CURVE box that fails after the handshake is a protocol failure.
             event = C.EVENT_DISCONNECTED
         else:
             event = C.EVENT_HANDSHAKE_FAILED_PROTOCOL

@@ -43,7 +43,7 @@ from ..routing import pipe as _pipe
 from ..routing.pipe import Pipe, TrackedBuffer, pipe_pair
 from ..zmtp.connection import LARGE_FRAME, Connection
 from ..zmtp.events import AuthRequest, Cancel, Message, Ping, Ready, Subscribe, ZmtpEvent
-from ..zmtp.mechanisms import NullMechanism, PlainClient, PlainServer
+from ..zmtp.mechanisms import CurveClient, CurveServer, NullMechanism, PlainClient, PlainServer
 from ..zmtp.mechanisms.base import Mechanism
 from .contracts import SocketOwner
 from .engine import StreamEngine
@@ -63,13 +63,30 @@ _DELIVERABLE = frozenset({Message, Subscribe, Cancel})
 
 
 def make_mechanism(options: Options) -> Mechanism:
-    """The mechanism the options ask for; NULL asks ZAP when ZAP_DOMAIN is set
-    (libzmq 4.3), a PLAIN server always does."""
+    """The mechanism the options ask for (MECHANISM, set by the security
+    options as libzmq 4.3.5 sets it); NULL asks ZAP when ZAP_DOMAIN is set,
+    PLAIN and CURVE servers always do (the ZAP client applies libzmq's rules
+    when no handler is bound)."""
+    if options.mechanism == C.CURVE:
+        if options.curve_server:
+            return CurveServer(_curve_public(options), options.curve_secretkey)
+        return CurveClient(options.curve_serverkey, _curve_public(options), options.curve_secretkey)
     if options.plain_server:
         return PlainServer()
     if options.plain_username or options.plain_password:
         return PlainClient(options.plain_username, options.plain_password)
     return NullMechanism(zap=bool(options.zap_domain))
+
+
+def _curve_public(options: Options) -> bytes:
+    """Our CURVE public key. libzmq sends whatever CURVE_PUBLICKEY holds (32
+    zero bytes when unset); a key that does not match the secret fails at the
+    peer. Unset, we derive it from the secret key, which is what it must be."""
+    if options.curve_publickey:
+        return options.curve_publickey
+    from ..crypto import scalarmult_base
+
+    return scalarmult_base(options.curve_secretkey or bytes(32))
 
 
 def out_batch(sndhwm: int) -> int:

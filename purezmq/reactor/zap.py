@@ -4,8 +4,11 @@ whether a peer may connect. Lives on the I/O thread.
 One pipe to the handler's socket carries every request of the context;
 replies are matched by request id. With no handler bound, libzmq 4.3's rules
 (spec/interop.md #11): PLAIN fails the handshake (HANDSHAKE_FAILED_NO_DETAIL,
-EFAULT); NULL with a ZAP domain goes ahead unless ZAP_ENFORCE_DOMAIN is set,
-which fails it the same way.
+EFAULT); NULL with a ZAP domain and CURVE go ahead (CURVE then accepts any
+client key) unless ZAP_ENFORCE_DOMAIN is set together with a ZAP_DOMAIN, which
+fails them the same way (libzmq 4.3.5 ignores ZAP_ENFORCE_DOMAIN without a
+domain, spec/interop.md #19).
+A CURVE request's one credential is the client's 32-byte public key.
 
 A reply must be 7 frames: empty, "1.0", the request id, a status code of
 200/300/400/500, status text, user id, metadata; anything else fails the
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from .engine import StreamEngine
 
 ZAP_ENDPOINT = "zeromq.zap.01"
+# Mechanisms that go ahead without a handler unless ZAP_ENFORCE_DOMAIN is set.
+_OPTIONAL = frozenset({"NULL", "CURVE"})
 
 
 class ZapClient:
@@ -43,7 +48,8 @@ class ZapClient:
     def request(self, sock: SocketOwner, engine: StreamEngine, request: AuthRequest) -> None:
         binder = self.context.inproc_binder(ZAP_ENDPOINT)
         if binder is None or binder.closed:
-            if request.mechanism == "NULL" and not sock.options.zap_enforce_domain:
+            opts = sock.options
+            if request.mechanism in _OPTIONAL and not (opts.zap_enforce_domain and opts.zap_domain):
                 engine.auth_result(True, b"200", b"")
             else:
                 engine.fail(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT, "no ZAP handler")

@@ -246,6 +246,9 @@ class Connection(OutputQueue):
         # The fast path sends messages as they are: not before TRAFFIC, not for CURVE.
         sends = (phase, Input.SEND_MESSAGE) in TRANSITIONS
         self._fast_send = sends and not self.mechanism.wraps_traffic
+        # CURVE: in TRAFFIC every frame the peer sends is a MESSAGE box.
+        self._wrapped = self._accepts_messages and self.mechanism.wraps_traffic
+        self._decode_traffic = self._decode_wrapped if self._wrapped else self._decode
         self._limit = self._frame_limit()
 
     def _check(self, what: Input) -> Phase:
@@ -327,7 +330,7 @@ class Connection(OutputQueue):
     def _write_command(self, name: bytes, data: bytes) -> None:
         if self.mechanism.wraps_traffic and self.phase is Phase.TRAFFIC:
             cmd = bytes((len(name),)) + name + data
-            self._write_frame(COMMAND, self.mechanism.wrap(COMMAND, cmd))
+            self._write_frame(0, self.mechanism.wrap(COMMAND, cmd))  # see _send_wrapped
             return
         self._out += encode_command(name, data)
 
@@ -347,8 +350,8 @@ class Connection(OutputQueue):
         as a socket's pipe carries them."""
         if not self._fast_send:
             self._check(Input.SEND_MESSAGE)  # raises before TRAFFIC and after CLOSED
-            self._send_wrapped(messages)  # pragma: no cover - CURVE
-            return  # pragma: no cover - CURVE
+            self._send_wrapped(messages)
+            return
         short0 = _SHORT[0]
         short1 = _SHORT[1]
         out = self._out
@@ -378,15 +381,22 @@ class Connection(OutputQueue):
                     self._write_frame(MORE if i < last else 0, body)
                     out = self._out
 
-    def _send_wrapped(self, messages: Iterable[Any]) -> None:  # pragma: no cover - CURVE
+    def _send_wrapped(self, messages: Iterable[Any]) -> None:
+        """The encrypting path (CURVE): the mechanism seals each frame, with
+        its MORE/COMMAND flags inside the box, into a MESSAGE body. libzmq
+        4.3.5 sends that body as a data frame with no flags (neither MORE nor
+        COMMAND on the wire) and takes the wire's flags as the message's, so
+        we send it the same way (spec/interop.md #12)."""
+        wrap = self.mechanism.wrap
+        write = self._write_frame
         for frames in messages:
-            if isinstance(frames, Event):
-                self.send(frames)
+            t = type(frames)
+            if t is not list and t is not Message and isinstance(frames, Event):
+                self.send(frames)  # a subscription, in the peer's dialect
                 continue
             last = len(frames) - 1
             for i, body in enumerate(frames):
-                flags = MORE if i < last else 0
-                self._write_frame(COMMAND, self.mechanism.wrap(flags, bytes(body)))
+                write(0, wrap(MORE if i < last else 0, bytes(body)))
 
     def send(self, event: Event | Message) -> None:
         """Queue an event: Message, Subscribe, Cancel, Ping or Pong."""
@@ -461,7 +471,7 @@ class Connection(OutputQueue):
         events: list[ZmtpEvent] = []
         try:
             if self._accepts_messages:
-                self._decode(data, events)
+                self._decode_traffic(data, events)
                 return events
             if phase is Phase.GREETING:
                 rest = self._greeting.feed(data)
@@ -505,6 +515,9 @@ class Connection(OutputQueue):
             data = self._continue_big(data, events)
             if not data:
                 return
+            if self._wrapped:  # that large command ended CURVE's handshake
+                self._decode_wrapped(data, events)
+                return
         if self._pending:
             data = self._pending + data
             self._pending = b""
@@ -546,6 +559,10 @@ class Connection(OutputQueue):
                 self._on_command(flags, body, events)
                 if self.phase is Phase.CLOSED:
                     return
+                if self._wrapped:  # CURVE's handshake just ended: boxes follow
+                    if pos < end:
+                        self._decode_wrapped(data[pos:], events)
+                    return
                 traffic = self._accepts_messages
                 limit = self._limit
                 frames = self._frames
@@ -563,6 +580,62 @@ class Connection(OutputQueue):
         self._frames = frames
         if pos < end:
             self._pending = data[pos:]
+
+    def _decode_wrapped(self, data: bytes, events: list[ZmtpEvent]) -> None:
+        """`_decode` for CURVE traffic: every frame, whatever its wire flags,
+        is a MESSAGE box (libzmq 4.3.5 runs every frame through the mechanism)."""
+        if self._big_need:
+            data = self._continue_big(data, events)
+            if not data:
+                return
+        if self._pending:
+            data = self._pending + data
+            self._pending = b""
+        pos = 0
+        end = len(data)
+        limit = self._limit
+        on_wrapped = self._on_wrapped
+        while True:
+            avail = end - pos
+            if avail < 2:
+                break
+            flags = data[pos]
+            if flags & LONG:
+                if avail < 9:
+                    break
+                (size,) = U64.unpack_from(data, pos + 1)
+                start = pos + 9
+            else:
+                size = data[pos + 1]
+                start = pos + 2
+            if size > limit:
+                raise self._too_large(size)
+            stop = start + size
+            if stop > end:
+                if size >= LARGE_FRAME:
+                    self._big_flags = flags
+                    self._big_parts = [data[start:]]
+                    self._big_need = stop - end
+                    pos = end
+                break
+            pos = stop
+            on_wrapped(data[start:stop], events)
+            if self.phase is Phase.CLOSED:
+                return
+        if pos < end:
+            self._pending = data[pos:]
+
+    def _on_wrapped(self, box: bytes, events: list[ZmtpEvent]) -> None:
+        """One MESSAGE box: a message frame or a traffic command."""
+        flags, body = self.mechanism.unwrap(box)
+        if flags & COMMAND:
+            self._on_traffic_command(body, events)
+            return
+        self._frames.append(body)
+        if not flags & MORE:
+            frames = self._frames
+            self._frames = Message()
+            self._emit(frames, events)
 
     def _emit(self, frames: Message, events: list[ZmtpEvent]) -> None:
         if self._sub_receiver and len(frames) == 1:
@@ -584,7 +657,9 @@ class Connection(OutputQueue):
         self._big_parts = []
         self._big_need = 0
         flags = self._big_flags
-        if flags & COMMAND:
+        if self._wrapped:
+            self._on_wrapped(body, events)
+        elif flags & COMMAND:
             self._on_command(flags, body, events)
         elif not self._accepts_messages:
             self._advance(Input.PEER_MESSAGE_FRAME)  # refused: raises
@@ -623,15 +698,8 @@ class Connection(OutputQueue):
             self._on_handshake_done(events)
 
     def _on_traffic_command(self, body: bytes, events: list[ZmtpEvent]) -> None:
-        """PING, PONG, SUBSCRIBE, CANCEL and ERROR; RFC 37: others are ignored."""
-        if self.mechanism.wraps_traffic:  # pragma: no cover - CURVE
-            flags, body = self.mechanism.unwrap(body)
-            if not flags & COMMAND:
-                self._frames.append(body)
-                if not flags & MORE:
-                    self._emit(self._frames, events)
-                    self._frames = Message()
-                return
+        """PING, PONG, SUBSCRIBE, CANCEL and ERROR; RFC 37: others are ignored.
+        (With CURVE they come out of a MESSAGE box: `_on_wrapped`.)"""
         name, data = split_command(body)
         if name == b"PING":
             if len(data) < 2:

@@ -1,7 +1,8 @@
-"""Security mechanisms: NULL and PLAIN (CURVE to come)."""
+"""Security mechanisms: NULL, PLAIN and CURVE."""
 
 from .base import Mechanism
+from .curve import CurveClient, CurveServer
 from .null import NullMechanism
 from .plain import PlainClient, PlainServer
 
-__all__ = ["Mechanism", "NullMechanism", "PlainClient", "PlainServer"]
+__all__ = ["CurveClient", "CurveServer", "Mechanism", "NullMechanism", "PlainClient", "PlainServer"]

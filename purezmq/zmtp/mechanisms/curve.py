@@ -1,0 +1,403 @@
+"""CURVE mechanism (RFC 25 ZMTP-CURVE, RFC 26 CurveZMQ), as libzmq 4.3.5 speaks it.
+
+    client                                   server
+    HELLO(C', nonce, Box[64 zeros](C'->S))  -->
+                              <--  WELCOME(Box[S' + cookie](S->C'))
+    INITIATE(cookie, nonce,
+      Box[C + vouch + metadata](C'->S'))    -->
+                                             (ZAP: the client's key C)
+                              <--  READY(nonce, Box[metadata](S'->C'))  (or ERROR)
+
+C and S are the long-term keys (options CURVE_PUBLICKEY/SECRETKEY and
+CURVE_SERVERKEY), C' and S' the short-term keys made for this one connection.
+After READY every frame, message or command, travels as a MESSAGE command:
+an 8-byte short nonce and a box of one flags byte (0x01 MORE, 0x02 COMMAND)
+plus the frame, under the key C' and S' share. Short nonces count up from 1
+on each side (the client's HELLO is 1 and its INITIATE 2, the server's READY
+is 1), so the first MESSAGE is 3 from a client and 2 from a server; a short
+nonce not above the last one seen (replayed, reordered) is a protocol error,
+and so is a box that does not open. Sizes, nonces and the error codes a
+monitor reports follow libzmq 4.3.5's curve_client/curve_server.
+
+Secrets: the server makes a fresh cookie key for each connection (as libzmq
+does), puts S's short-term secret s' into the cookie and forgets it until the
+client hands the cookie back in INITIATE; after INITIATE it forgets s', the
+cookie key and its long-term secret. The client forgets c' and its long-term
+secret once INITIATE is sent (and the C'/S key that HELLO and WELCOME
+share, one X25519 on each side instead of two, at WELCOME). What stays is the one precomputed key of the
+connection (``_precom``), needed for every MESSAGE. Python cannot wipe the
+bytes objects: dropping the references is what "forget" means here.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import struct
+from typing import NoReturn, Optional
+
+from ... import crypto
+from ...crypto import CryptoError
+from ..errors import (
+    ZMTP_CRYPTOGRAPHIC,
+    ZMTP_INVALID_SEQUENCE,
+    ZMTP_KEY_EXCHANGE,
+    ZMTP_MALFORMED_COMMAND_HELLO,
+    ZMTP_MALFORMED_COMMAND_INITIATE,
+    ZMTP_MALFORMED_COMMAND_MESSAGE,
+    ZMTP_MALFORMED_COMMAND_READY,
+    ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
+    AuthenticationFailed,
+    LocalProtocolError,
+    MalformedCommand,
+    RemoteProtocolError,
+    UnexpectedCommand,
+)
+from ..events import AuthRequest
+from ..framing import COMMAND, MORE, decode_metadata
+from .base import Mechanism
+from .common import error_body, parse_error_reason
+
+KEY_SIZE = 32
+# Command sizes, the name's length byte and name included (libzmq 4.3.5).
+HELLO_SIZE = 200
+WELCOME_SIZE = 168
+INITIATE_MIN_SIZE = 257  # with empty metadata
+READY_MIN_SIZE = 30
+MESSAGE_MIN_SIZE = 33  # an empty frame: name 8 + nonce 8 + tag 16 + flags 1
+
+_MESSAGE = b"\x07MESSAGE"
+_HELLO_PAD = bytes(72)  # anti-amplification padding: HELLO is as big as WELCOME's box
+_HELLO_PLAIN = bytes(64)
+_U64 = struct.Struct(">Q")
+_pack_nonce = _U64.pack
+_unpack_nonce = _U64.unpack_from
+_seal_afternm = crypto.box_afternm  # the per-message pair, looked up once
+_open_afternm = crypto.box_open_afternm
+
+# Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
+_BOX_MORE = 0x01
+_BOX_COMMAND = 0x02
+# box flags byte -> wire flags, and wire flags -> box flags byte
+_TO_WIRE = (0, MORE, COMMAND, COMMAND | MORE)
+_FROM_WIRE = {0: b"\x00", MORE: b"\x01", COMMAND: b"\x02", COMMAND | MORE: b"\x03"}
+
+
+def _crypto_failure(what: str) -> RemoteProtocolError:
+    return RemoteProtocolError(what, ZMTP_CRYPTOGRAPHIC)
+
+
+def _check_key(key: bytes, what: str) -> bytes:
+    key = bytes(key)
+    if len(key) != KEY_SIZE:
+        raise ValueError(f"CURVE {what} must be {KEY_SIZE} bytes, not {len(key)}")
+    return key
+
+
+class _State(enum.Enum):
+    EXPECT_HELLO = 0
+    EXPECT_WELCOME = 1
+    EXPECT_INITIATE = 2
+    WAIT_ZAP = 3
+    EXPECT_READY = 4
+    READY = 5
+    FAILED = 6
+
+
+class _CurveBase(Mechanism):
+    """What both sides share: short nonces and the MESSAGE box."""
+
+    name = b"CURVE"
+    wraps_traffic = True
+    _send_prefix = b""  # the 16-byte MESSAGE nonce prefix of our direction
+    _recv_prefix = b""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._nonce = 1  # our next short nonce
+        self._peer_nonce = 0  # the last short nonce the peer used
+        self._precom: Optional[bytes] = None  # C'/S' shared key, once known
+        self._state = _State.FAILED
+
+    def _next_nonce(self) -> bytes:
+        n = self._nonce
+        self._nonce = n + 1
+        return _pack_nonce(n)
+
+    @property
+    def secrets_held(self) -> tuple[str, ...]:
+        """The names of the secrets still held (for tests: what was dropped)."""
+        return tuple(name for name in self._SECRETS if getattr(self, name, None) is not None)
+
+    _SECRETS: tuple[str, ...] = ()
+
+    def wrap(self, flags: int, data: bytes) -> bytes:
+        """One frame as a MESSAGE command body (name included)."""
+        precom = self._precom
+        if precom is None or self._state is not _State.READY:
+            raise LocalProtocolError("CURVE traffic before the handshake is done")
+        n = self._nonce
+        self._nonce = n + 1
+        nonce = _pack_nonce(n)
+        plain = _FROM_WIRE[flags & (MORE | COMMAND)] + data
+        return _MESSAGE + nonce + _seal_afternm(plain, self._send_prefix + nonce, precom)
+
+    def unwrap(self, data: bytes) -> tuple[int, bytes]:
+        """A MESSAGE command body (name included) -> (wire flags, frame)."""
+        if data[:8] != _MESSAGE or len(data) < MESSAGE_MIN_SIZE:
+            self._refuse_message(data)
+        (n,) = _unpack_nonce(data, 8)
+        if n <= self._peer_nonce:
+            raise RemoteProtocolError(
+                f"CURVE MESSAGE nonce {n} is not above {self._peer_nonce}", ZMTP_INVALID_SEQUENCE
+            )
+        self._peer_nonce = n
+        precom = self._precom
+        assert precom is not None
+        try:
+            plain = _open_afternm(data[16:], self._recv_prefix + data[8:16], precom)
+        except CryptoError:
+            raise _crypto_failure("CURVE MESSAGE box does not open") from None
+        return _TO_WIRE[plain[0] & 3], plain[1:]
+
+    @staticmethod
+    def _refuse_message(data: bytes) -> NoReturn:
+        """Why a frame is not a MESSAGE, in libzmq's order of checks."""
+        size = len(data)
+        if size <= 1 or size <= data[0]:
+            raise MalformedCommand("malformed command", ZMTP_MALFORMED_COMMAND_UNSPECIFIED)
+        if data[:8] != _MESSAGE:
+            raise UnexpectedCommand("CURVE traffic that is not a MESSAGE command")
+        raise MalformedCommand("CURVE MESSAGE too short", ZMTP_MALFORMED_COMMAND_MESSAGE)
+
+    def _peer_error(self, data: bytes) -> AuthenticationFailed:
+        self._state = _State.FAILED
+        return AuthenticationFailed.from_reason(parse_error_reason(data))
+
+
+class CurveClient(_CurveBase):
+    """The connecting (or CURVE_SERVERKEY-holding) side."""
+
+    as_server = False
+    _send_prefix = b"CurveZMQMESSAGEC"
+    _recv_prefix = b"CurveZMQMESSAGES"
+    _SECRETS = ("_secret", "_cn_secret", "_hello_key")
+
+    def __init__(self, server_key: bytes, public: bytes, secret: bytes) -> None:
+        super().__init__()
+        self.server_key = _check_key(server_key, "server key")
+        self.public = _check_key(public, "public key")
+        self._secret: Optional[bytes] = _check_key(secret, "secret key")
+        cn_public, cn_secret = crypto.keypair()
+        self.cn_public = cn_public  # C'
+        self._cn_secret: Optional[bytes] = cn_secret
+        self._hello_key: Optional[bytes] = None  # C'/S, from HELLO until WELCOME
+        self._state = _State.EXPECT_WELCOME
+
+    def on_start(self) -> None:
+        assert self._cn_secret is not None
+        try:
+            # C'/S: HELLO's box and WELCOME's share it (one X25519, not two)
+            self._hello_key = crypto.box_beforenm(self.server_key, self._cn_secret)
+        except CryptoError:
+            self._state = _State.FAILED
+            raise _crypto_failure("CURVE_SERVERKEY is not a usable public key") from None
+        nonce = self._next_nonce()
+        hello_box = crypto.box_afternm(_HELLO_PLAIN, b"CurveZMQHELLO---" + nonce, self._hello_key)
+        self.send_command(b"HELLO", b"\x01\x00" + _HELLO_PAD + self.cn_public + nonce + hello_box)
+
+    def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
+        state = self._state
+        if name == b"WELCOME" and state is _State.EXPECT_WELCOME:
+            self._on_welcome(data)
+            return None
+        if name == b"READY" and state is _State.EXPECT_READY:
+            self._on_ready(data)
+            return None
+        if name == b"ERROR" and state in (_State.EXPECT_WELCOME, _State.EXPECT_READY):
+            raise self._peer_error(data)
+        self._state = _State.FAILED
+        raise UnexpectedCommand(f"unexpected {name!r} command in CURVE client handshake")
+
+    def _on_welcome(self, data: bytes) -> None:
+        cn_secret, secret, hello_key = self._cn_secret, self._secret, self._hello_key
+        assert cn_secret is not None and secret is not None and hello_key is not None
+        self._hello_key = None
+        self._state = _State.FAILED
+        # libzmq 4.3.5 reports a WELCOME of the wrong size as a crypto failure.
+        if len(data) != WELCOME_SIZE - 8:
+            raise _crypto_failure(f"CURVE WELCOME is {len(data) + 8} bytes, not {WELCOME_SIZE}")
+        try:
+            plain = crypto.box_open_afternm(data[16:], b"WELCOME-" + data[:16], hello_key)
+        except CryptoError:
+            raise _crypto_failure("CURVE WELCOME box does not open (wrong server key?)") from None
+        server_short = plain[:32]  # S'
+        cookie = plain[32:128]
+        try:
+            self._precom = crypto.box_beforenm(server_short, cn_secret)
+        except CryptoError:
+            raise _crypto_failure("CURVE WELCOME carries a degenerate key") from None
+        vouch_nonce = os.urandom(16)
+        vouch = crypto.box(
+            self.cn_public + self.server_key, b"VOUCH---" + vouch_nonce, server_short, secret
+        )
+        nonce = self._next_nonce()
+        inner = self.public + vouch_nonce + vouch + self._metadata
+        initiate_box = crypto.box_afternm(inner, b"CurveZMQINITIATE" + nonce, self._precom)
+        # Neither secret is needed again: the connection key is _precom.
+        self._cn_secret = None
+        self._secret = None
+        self.send_command(b"INITIATE", cookie + nonce + initiate_box)
+        self._state = _State.EXPECT_READY
+
+    def _on_ready(self, data: bytes) -> None:
+        self._state = _State.FAILED
+        if len(data) < READY_MIN_SIZE - 6:
+            raise MalformedCommand("CURVE READY too short", ZMTP_MALFORMED_COMMAND_READY)
+        raw = data[:8]
+        assert self._precom is not None
+        try:
+            plain = crypto.box_open_afternm(data[8:], b"CurveZMQREADY---" + raw, self._precom)
+        except CryptoError:
+            raise _crypto_failure("CURVE READY box does not open") from None
+        (self._peer_nonce,) = _U64.unpack(raw)
+        self.peer_properties = decode_metadata(plain)
+        self._state = _State.READY
+        self.done = True
+
+
+class CurveServer(_CurveBase):
+    """The bound (CURVE_SERVER=1) side. The layer above asks ZAP about the
+    client's long-term key (`AuthRequest("CURVE", (key,))`) and answers with
+    `auth_reply`."""
+
+    as_server = True
+    _send_prefix = b"CurveZMQMESSAGES"
+    _recv_prefix = b"CurveZMQMESSAGEC"
+    _SECRETS = ("_secret", "_cn_secret", "_cookie_key")
+
+    def __init__(self, public: bytes, secret: bytes) -> None:
+        super().__init__()
+        self.public = _check_key(public, "public key")
+        self._secret: Optional[bytes] = _check_key(secret, "secret key")
+        self._cn_secret: Optional[bytes] = None  # s', made when HELLO arrives
+        self._cookie_key: Optional[bytes] = None
+        self.cn_client = b""  # C'
+        self.client_key = b""  # C, once INITIATE is open
+        self._state = _State.EXPECT_HELLO
+
+    def handle(self, name: bytes, data: bytes) -> Optional[AuthRequest]:
+        state = self._state
+        if state is _State.EXPECT_HELLO:
+            if name != b"HELLO":
+                self._state = _State.FAILED
+                raise UnexpectedCommand(f"CURVE server expected HELLO, got {name!r}")
+            self._on_hello(data)
+            return None
+        if state is _State.EXPECT_INITIATE:
+            if name != b"INITIATE":
+                self._state = _State.FAILED
+                raise UnexpectedCommand(f"CURVE server expected INITIATE, got {name!r}")
+            return self._on_initiate(data)
+        if name == b"ERROR" and state is not _State.FAILED:
+            raise self._peer_error(data)
+        self._state = _State.FAILED
+        raise UnexpectedCommand(f"unexpected {name!r} command in CURVE server handshake")
+
+    def _on_hello(self, data: bytes) -> None:
+        self._state = _State.FAILED
+        if len(data) != HELLO_SIZE - 6:
+            raise MalformedCommand(
+                f"CURVE HELLO is {len(data) + 6} bytes, not {HELLO_SIZE}",
+                ZMTP_MALFORMED_COMMAND_HELLO,
+            )
+        if data[0] != 1 or data[1] != 0:
+            raise MalformedCommand(
+                f"CURVE HELLO version {data[0]}.{data[1]}, not 1.0", ZMTP_MALFORMED_COMMAND_HELLO
+            )
+        cn_client = data[74:106]
+        raw = data[106:114]
+        secret = self._secret
+        assert secret is not None
+        try:
+            # C'/S: the HELLO box and the WELCOME box share it
+            hello_key = crypto.box_beforenm(cn_client, secret)
+            crypto.box_open_afternm(data[114:194], b"CurveZMQHELLO---" + raw, hello_key)
+        except CryptoError:
+            raise _crypto_failure("CURVE HELLO box does not open (wrong server key?)") from None
+        (self._peer_nonce,) = _U64.unpack(raw)
+        self.cn_client = cn_client
+        # A fresh short-term key pair and cookie key for this connection.
+        cn_public, cn_secret = crypto.keypair()
+        cookie_key = os.urandom(32)
+        cookie_nonce = os.urandom(16)
+        cookie = cookie_nonce + crypto.secretbox(
+            cn_client + cn_secret, b"COOKIE--" + cookie_nonce, cookie_key
+        )
+        welcome_nonce = os.urandom(16)
+        welcome_box = crypto.box_afternm(cn_public + cookie, b"WELCOME-" + welcome_nonce, hello_key)
+        # s' now lives only inside the cookie, under a key only we hold.
+        self._cookie_key = cookie_key
+        self.send_command(b"WELCOME", welcome_nonce + welcome_box)
+        self._state = _State.EXPECT_INITIATE
+
+    def _on_initiate(self, data: bytes) -> AuthRequest:
+        self._state = _State.FAILED
+        if len(data) < INITIATE_MIN_SIZE - 9:
+            raise MalformedCommand("CURVE INITIATE too short", ZMTP_MALFORMED_COMMAND_INITIATE)
+        cookie_key = self._cookie_key
+        assert cookie_key is not None
+        self._cookie_key = None  # one INITIATE per cookie
+        try:
+            cookie = crypto.secretbox_open(data[16:96], b"COOKIE--" + data[:16], cookie_key)
+        except CryptoError:
+            raise _crypto_failure("CURVE INITIATE cookie does not open") from None
+        if cookie[:32] != self.cn_client:
+            raise _crypto_failure("CURVE INITIATE cookie is for another client key")
+        cn_secret = cookie[32:64]
+        raw = data[96:104]
+        try:
+            precom = crypto.box_beforenm(self.cn_client, cn_secret)
+            plain = crypto.box_open_afternm(data[104:], b"CurveZMQINITIATE" + raw, precom)
+        except CryptoError:
+            raise _crypto_failure("CURVE INITIATE box does not open") from None
+        client_key = plain[:32]
+        try:
+            vouch = crypto.box_open(
+                plain[48:128], b"VOUCH---" + plain[32:48], client_key, cn_secret
+            )
+        except CryptoError:
+            raise _crypto_failure("CURVE INITIATE vouch does not open") from None
+        # The vouch names the client's short-term key (libzmq checks this) and
+        # our long-term key (RFC 26; libzmq's own client always puts it there).
+        if vouch[:32] != self.cn_client or vouch[32:64] != self.public:
+            raise RemoteProtocolError("CURVE vouch names other keys", ZMTP_KEY_EXCHANGE)
+        (self._peer_nonce,) = _U64.unpack(raw)
+        self.peer_properties = decode_metadata(plain[128:])
+        self._precom = precom
+        self.client_key = bytes(client_key)
+        self._secret = None  # neither WELCOME nor HELLO comes again
+        self._state = _State.WAIT_ZAP
+        return AuthRequest("CURVE", (self.client_key,))
+
+    def auth_reply(self, ok: bool, status_code: bytes, user_id: bytes) -> None:
+        if self._state is not _State.WAIT_ZAP:
+            raise LocalProtocolError("auth_reply without a pending AuthRequest")
+        if ok:
+            self.user_id = user_id
+            assert self._precom is not None
+            nonce = self._next_nonce()
+            ready_box = crypto.box_afternm(
+                self._metadata, b"CurveZMQREADY---" + nonce, self._precom
+            )
+            self.send_command(b"READY", nonce + ready_box)
+            self._state = _State.READY
+            self.done = True
+        else:
+            self._state = _State.FAILED
+            self._precom = None
+            if status_code != b"300":  # 300: a temporary failure closes silently
+                self.send_command(b"ERROR", error_body(status_code.decode("ascii", "replace")))
+
+
+__all__ = ["CurveClient", "CurveServer", "HELLO_SIZE", "WELCOME_SIZE"]

@@ -1,0 +1,195 @@
+"""Both backends give the same bytes, refuse the same tampering and the same
+wrong sizes; the pure layer's fast Salsa20 paths agree with its one-block
+reference at every size and counter."""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from purezmq.crypto import CryptoError, pure
+
+nacl_bindings = pytest.importorskip("nacl.bindings", reason="PyNaCl (libsodium) is not installed")
+from purezmq.crypto import sodium  # after the importorskip: needs PyNaCl
+
+keys = st.binary(min_size=32, max_size=32)
+nonces = st.binary(min_size=24, max_size=24)
+# Lengths 0..3000, with the block edges (16-byte Poly1305 blocks, 64-byte
+# Salsa20 blocks offset by the 32 bytes of Poly1305 key) drawn on purpose.
+EDGES = [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 1023, 1024, 2047]
+lengths = st.one_of(st.sampled_from(EDGES), st.integers(0, 3000))
+messages = lengths.flatmap(lambda n: st.binary(min_size=n, max_size=n))
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+@settings(max_examples=50, deadline=None)
+@given(secret=keys, public=keys)
+def test_scalarmult_same(secret: bytes, public: bytes) -> None:
+    try:
+        expected = sodium.scalarmult(secret, public)
+    except CryptoError:
+        with pytest.raises(CryptoError):
+            pure.scalarmult(secret, public)
+        return
+    assert pure.scalarmult(secret, public) == expected
+    assert pure.scalarmult_base(secret) == sodium.scalarmult_base(secret)
+
+
+@pytest.mark.parametrize("u", range(19))
+def test_scalarmult_non_canonical_u(u: int) -> None:
+    # p + u and 2**255 - 19 + u (the top bit is masked off) read as u mod p.
+    secret = os.urandom(32)
+    for value in ((2**255 - 19 + u) % 2**256, 2**255 + u, (2**255 - 19 + u) | 2**255):
+        public = (value % 2**256).to_bytes(32, "little")
+        try:
+            expected = sodium.scalarmult(secret, public)
+        except CryptoError:
+            with pytest.raises(CryptoError):
+                pure.scalarmult(secret, public)
+            continue
+        assert pure.scalarmult(secret, public) == expected
+
+
+@SETTINGS
+@given(message=messages, nonce=nonces, key=keys)
+def test_secretbox_same(message: bytes, nonce: bytes, key: bytes) -> None:
+    boxed = pure.secretbox(message, nonce, key)
+    assert boxed == sodium.secretbox(message, nonce, key)
+    assert len(boxed) == 16 + len(message)
+    assert pure.secretbox_open(boxed, nonce, key) == message
+    assert sodium.secretbox_open(boxed, nonce, key) == message
+    assert pure.box_afternm(message, nonce, key) == boxed
+    assert pure.box_open_afternm(boxed, nonce, key) == message
+
+
+@settings(max_examples=40, deadline=None)
+@given(message=messages, nonce=nonces, alice=keys, bob=keys)
+def test_box_same(message: bytes, nonce: bytes, alice: bytes, bob: bytes) -> None:
+    bob_pk = sodium.scalarmult_base(bob)
+    alice_pk = pure.scalarmult_base(alice)
+    k = pure.box_beforenm(bob_pk, alice)
+    assert k == sodium.box_beforenm(bob_pk, alice)
+    assert pure.box_beforenm(alice_pk, bob) == k
+    boxed = pure.box(message, nonce, bob_pk, alice)
+    assert boxed == sodium.box(message, nonce, bob_pk, alice)
+    assert pure.box_open(boxed, nonce, alice_pk, bob) == message
+    assert sodium.box_open(boxed, nonce, alice_pk, bob) == message
+
+
+@SETTINGS
+@given(
+    message=st.binary(max_size=300),
+    nonce=nonces,
+    key=keys,
+    where=st.integers(0),
+    bit=st.integers(0, 7),
+)
+def test_any_flipped_bit_is_refused(
+    message: bytes, nonce: bytes, key: bytes, where: int, bit: int
+) -> None:
+    boxed = bytearray(pure.secretbox(message, nonce, key))
+    boxed[where % len(boxed)] ^= 1 << bit
+    for impl in (pure, sodium):
+        with pytest.raises(CryptoError):
+            impl.secretbox_open(bytes(boxed), nonce, key)
+
+
+@settings(max_examples=60, deadline=None)
+@given(message=st.binary(max_size=200), nonce=nonces, key=keys, cut=st.integers(1, 300))
+def test_truncated_is_refused(message: bytes, nonce: bytes, key: bytes, cut: int) -> None:
+    boxed = pure.secretbox(message, nonce, key)
+    short = boxed[: max(0, len(boxed) - cut)]
+    for impl in (pure, sodium):
+        with pytest.raises(CryptoError):
+            impl.secretbox_open(short, nonce, key)
+
+
+def _other(value: bytes) -> bytes:
+    return bytes([value[0] ^ 1]) + value[1:]
+
+
+def test_wrong_nonce_key_or_peer_is_refused() -> None:
+    nonce, key, message = os.urandom(24), os.urandom(32), b"attack at dawn" * 5
+    boxed = pure.secretbox(message, nonce, key)
+    alice, bob, eve = os.urandom(32), os.urandom(32), os.urandom(32)
+    alice_pk, bob_pk, eve_pk = (pure.scalarmult_base(s) for s in (alice, bob, eve))
+    sealed = pure.box(message, nonce, bob_pk, alice)
+    for impl in (pure, sodium):
+        for bad_nonce in (_other(nonce), nonce[:23] + bytes([nonce[23] ^ 0x80]), bytes(24)):
+            with pytest.raises(CryptoError):
+                impl.secretbox_open(boxed, bad_nonce, key)
+            with pytest.raises(CryptoError):
+                impl.box_open(sealed, bad_nonce, alice_pk, bob)
+        with pytest.raises(CryptoError):
+            impl.secretbox_open(boxed, nonce, _other(key))
+        with pytest.raises(CryptoError):
+            impl.box_open(sealed, nonce, eve_pk, bob)  # wrong sender
+        with pytest.raises(CryptoError):
+            impl.box_open(sealed, nonce, alice_pk, eve)  # wrong receiver
+        with pytest.raises(CryptoError):
+            impl.box_open_afternm(sealed, nonce, impl.box_beforenm(eve_pk, bob))
+        assert impl.box_open(sealed, nonce, alice_pk, bob) == message
+
+
+BAD_SIZES = [0, 1, 16, 23, 25, 31, 33, 64]
+
+
+@pytest.mark.parametrize("size", BAD_SIZES)
+def test_wrong_sizes(impl: ModuleType, size: int) -> None:
+    ok32, ok24 = os.urandom(32), os.urandom(24)
+    bad = os.urandom(size)
+    boxed = impl.secretbox(b"hello", ok24, ok32)
+    calls = [
+        lambda: impl.scalarmult_base(bad),
+        lambda: impl.scalarmult(bad, ok32),
+        lambda: impl.scalarmult(ok32, bad),
+        lambda: impl.box_beforenm(bad, ok32),
+        lambda: impl.box_beforenm(ok32, bad),
+        lambda: impl.secretbox(b"hello", ok24, bad),
+        lambda: impl.secretbox_open(boxed, ok24, bad),
+        lambda: impl.box_afternm(b"hello", ok24, bad),
+        lambda: impl.box_open_afternm(boxed, ok24, bad),
+        lambda: impl.box(b"hello", ok24, bad, ok32),
+        lambda: impl.box(b"hello", ok24, ok32, bad),
+        lambda: impl.box_open(boxed, ok24, bad, ok32),
+        lambda: impl.box_open(boxed, ok24, ok32, bad),
+    ]
+    if size != 24:
+        calls += [
+            lambda: impl.secretbox(b"hello", bad, ok32),
+            lambda: impl.secretbox_open(boxed, bad, ok32),
+            lambda: impl.box(b"hello", bad, ok32, ok32),
+            lambda: impl.box_open(boxed, bad, ok32, ok32),
+        ]
+    for call in calls:
+        with pytest.raises(CryptoError):
+            call()
+
+
+@pytest.mark.parametrize("size", range(16))
+def test_shorter_than_tag(impl: ModuleType, size: int) -> None:
+    with pytest.raises(CryptoError):
+        impl.secretbox_open(bytes(size), bytes(24), bytes(32))
+
+
+def test_accepts_bytes_likes(impl: ModuleType) -> None:
+    key, nonce = os.urandom(32), os.urandom(24)
+    boxed = impl.secretbox(bytearray(b"abc"), memoryview(nonce), bytearray(key))
+    assert isinstance(boxed, bytes)
+    assert impl.secretbox_open(memoryview(boxed), nonce, key) == b"abc"
+
+
+def test_subkey_cache_is_bounded_and_clearable() -> None:
+    pure.clear_cache()
+    nonce = os.urandom(24)
+    for _ in range(pure._SUBKEYS_MAX + 10):
+        key = os.urandom(32)
+        assert pure.secretbox(b"m", nonce, key) == sodium.secretbox(b"m", nonce, key)
+    assert len(pure._SUBKEYS) == pure._SUBKEYS_MAX
+    pure.clear_cache()
+    assert not pure._SUBKEYS
