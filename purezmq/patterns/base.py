@@ -98,6 +98,11 @@ class SocketCore:
     def has_in(self) -> bool:
         return False
 
+    def last_in(self) -> Optional[Pipe]:
+        """The pipe the last received message came from (its metadata)."""
+        fq: Optional[FairQueue] = getattr(self, "_fq", None)
+        return fq.last if fq is not None else None
+
     def has_out(self) -> bool:
         return False
 

@@ -35,6 +35,9 @@ class Pair(SocketCore):
         pipe = self._pipe
         return pipe is not None and not pipe.terminated and pipe.write(msg)
 
+    def last_in(self) -> Optional[Pipe]:
+        return self._pipe
+
     def recv(self) -> Optional[Msg]:
         pipe = self._pipe
         if pipe is None:

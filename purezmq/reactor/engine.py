@@ -31,6 +31,7 @@ with ``loop.call_in_loop``.
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import time
 from typing import Any, Optional
@@ -39,8 +40,9 @@ from .. import constants as C
 from ..routing import pipe as _pipe
 from ..routing.pipe import TrackedBuffer
 from ..zmtp.connection import Connection, Phase
-from ..zmtp.errors import MessageTooLarge, ProtocolError
+from ..zmtp.errors import InvalidMetadata, MessageTooLarge, ProtocolError
 from ..zmtp.events import AuthRequest, Ping, Ready, ZmtpEvent
+from ..zmtp.framing import decode_metadata
 from .contracts import EngineOwner
 from .loop import EVENT_READ, EVENT_WRITE, IOThread, Timer
 
@@ -77,6 +79,7 @@ class StreamEngine:
         self.endpoint = endpoint
         self.closed = False
         self.ready = False
+        self.zap_properties: dict[str, bytes] = {}  # from an accepting ZAP reply
         self._events = EVENT_READ
         self._reading = True
         self._recv_size = _RECV_SIZE  # grows to _RECV_SIZE_BULK while streaming
@@ -143,11 +146,26 @@ class StreamEngine:
     def on_loop_error(self, exc: Exception) -> None:
         self.fail(C.EVENT_DISCONNECTED, 0, f"internal error: {exc!r}")
 
-    def auth_result(self, ok: bool, status: bytes, user_id: bytes) -> None:
-        """I/O thread: the ZAP verdict on the peer (RFC 27 status code)."""
+    def auth_result(self, ok: bool, status: bytes, user_id: bytes, metadata: bytes = b"") -> None:
+        """I/O thread: the ZAP verdict on the peer (RFC 27 status code), the
+        User-Id and metadata its messages will carry as properties."""
         with self.lock:
             if self.closed:
                 return
+            if ok:
+                try:
+                    props = decode_metadata(metadata)
+                except InvalidMetadata:
+                    self.fail(
+                        C.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                        C.PROTOCOL_ERROR_ZAP_INVALID_METADATA,
+                        "ZAP reply metadata is malformed",
+                        protocol=True,
+                    )
+                    return
+                if user_id:
+                    props["User-Id"] = user_id
+                self.zap_properties = props
             try:
                 events = self.conn.auth_reply(ok, status, user_id)
             except ProtocolError as exc:  # e.g. the peer's READY names an incompatible type
@@ -160,6 +178,31 @@ class StreamEngine:
                 self.fail(C.EVENT_HANDSHAKE_FAILED_AUTH, code, reason, protocol=True)
             elif events:
                 self._handshake_events(events)
+
+    def message_properties(self, ready: Ready) -> dict[str, bytes]:
+        """What every message from this peer reports (libzmq's message
+        metadata): ZAP's User-Id and metadata, the peer's handshake
+        properties, and Peer-Address for tcp."""
+        props = dict(self.zap_properties)
+        for name, value in ready.properties.items():
+            props.setdefault(name, value)
+        address = self.peer_address() or self._peer_credentials()
+        if address:
+            props.setdefault("Peer-Address", address.encode())
+        return props
+
+    def _peer_credentials(self) -> str:
+        """An ipc peer as libzmq names it: ``localhost:uid:gid:pid`` (Linux)."""
+        peercred = getattr(socket, "SO_PEERCRED", None)
+        if peercred is None or self.sock.family != getattr(socket, "AF_UNIX", None):
+            return ""
+        try:
+            pid, uid, gid = struct.unpack(
+                "3i", self.sock.getsockopt(socket.SOL_SOCKET, peercred, 12)
+            )
+        except OSError:
+            return ""
+        return f"localhost:{uid}:{gid}:{pid}"
 
     def peer_address(self) -> str:
         """The peer's IP address ("" for ipc), as ZAP requests carry it."""

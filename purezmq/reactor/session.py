@@ -263,11 +263,15 @@ class Session:
         if self.pipe is None:
             sock_end = self.create_pipe()
             sock_end.peer_identity = ready.identity
+            if handshaked:
+                sock_end.metadata = engine.message_properties(ready)
             owner.post(owner.attach_pipe, sock_end)
         else:
             sock_end = self.pipe.peer
             reconnected = sock_end.peer_identity is not None
             sock_end.peer_identity = ready.identity
+            if handshaked:
+                sock_end.metadata = engine.message_properties(ready)
             # A reconnect is a "hiccup": SUB/XSUB replay their subscriptions
             # into the pipe (spec/interop.md #14).
             owner.post(owner.pipe_ready, sock_end, reconnected)

@@ -98,7 +98,7 @@ class ZapClient:
             )
             return
         status = bytes(msg[3])
-        engine.auth_result(status == b"200", status, bytes(msg[5]))
+        engine.auth_result(status == b"200", status, bytes(msg[5]), bytes(msg[6]))
 
     def write_activated(self, pipe: Pipe) -> None:
         pass

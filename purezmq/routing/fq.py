@@ -37,12 +37,13 @@ class FairQueue(PipeArray):
     `attach` adds a pipe as active, so the first `recv` polls it;
     `activated` (the pipe's ``read_activated``) wakes a parked pipe."""
 
-    __slots__ = ("_current", "_draining")
+    __slots__ = ("_current", "_draining", "last")
 
     def __init__(self) -> None:
         super().__init__()  # pipes [0, _active) may be readable
         self._current = 0  # next pipe to read, always < _active (or 0)
         self._draining: set[Pipe] = set()  # terminated, still holding messages
+        self.last: Pipe | None = None  # the pipe the last message came from
 
     # -- membership ----------------------------------------------------------
 
@@ -67,8 +68,10 @@ class FairQueue(PipeArray):
         pipes = self._pipes
         while active:
             cur = self._current
-            msg: list[Any] | None = pipes[cur].read()  # local annotation: no bytecode
+            pipe = pipes[cur]
+            msg: list[Any] | None = pipe.read()  # local annotation: no bytecode
             if msg is not None:
+                self.last = pipe
                 cur += 1
                 self._current = cur if cur < active else 0
                 return msg
@@ -84,6 +87,7 @@ class FairQueue(PipeArray):
             pipe = pipes[cur]
             msg = pipe.read()
             if msg is not None:
+                self.last = pipe
                 cur += 1
                 self._current = cur if cur < active else 0
                 return msg, pipe

@@ -203,6 +203,7 @@ class Pipe:
         "routing_id",
         "peer_identity",
         "endpoint",
+        "metadata",
         "terminated",
         "direct_read",
         "drain",
@@ -218,6 +219,9 @@ class Pipe:
         self.routing_id: bytes = b""  # the peer's id as a ROUTER sees it
         self.peer_identity: Optional[bytes] = None  # from READY; None until the handshake
         self.endpoint: str = ""  # endpoint this pipe belongs to (for disconnect)
+        # What received frames report as their properties (Frame.get): the
+        # connection's peer metadata, Peer-Address, User-Id and ZAP metadata.
+        self.metadata: Optional[dict[str, bytes]] = None
         self.terminated = False  # peer closed this pipe (set on our thread)
         # Optional fast wake-up, run on the *writer's* thread: returns True if
         # it served the new message itself (a session writing through to an

@@ -132,14 +132,17 @@ class Frame(bytearray):
         weakref.finalize(self, tracked.track.release)
 
     @classmethod
-    def _received(cls, data: Any, more: bool) -> Frame:
-        """A Frame over a received frame's bytes (no argument checks)."""
+    def _received(
+        cls, data: Any, more: bool, properties: Optional[dict[str, builtins.bytes]] = None
+    ) -> Frame:
+        """A Frame over a received frame's bytes (no argument checks), with
+        the properties of the connection it came from."""
         frame = cls.__new__(cls)
         bytearray.__init__(frame, data)
         frame.more = more
         frame.tracker = None
         frame.tracker_event = None
-        frame.properties = {}
+        frame.properties = properties if properties is not None else {}
         frame.routing_id = None
         frame.group = None
         frame._bytes = None
@@ -182,10 +185,10 @@ class Frame(bytearray):
     def get(self, option: Any) -> Any:
         """Frame metadata: ``zmq.MORE`` or a peer property such as "Socket-Type"."""
         if isinstance(option, str):
-            for key, value in self.properties.items():
-                if key.lower() == option.lower():
-                    return value.decode("utf-8", "replace")
-            raise ZMQError(errno.EINVAL, f"Frame has no property {option!r}")
+            value = self.properties.get(option)  # exact names, as libzmq looks them up
+            if value is None:
+                raise ZMQError(errno.EINVAL, f"Frame has no property {option!r}")
+            return value.decode("utf-8", "replace")
         if option == MORE:
             return int(self.more)
         raise ZMQError(errno.EINVAL, f"Unknown frame option {option!r}")

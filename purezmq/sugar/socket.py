@@ -412,7 +412,7 @@ class Socket(SocketBase, _OptionAttributes):
                     data = bytes(data)
                 if copy:
                     return data
-                return _make_frame(data, False)
+                return _make_frame(data, False, self._received_properties())
             self._recv_msg = msg
             self._recv_index = 0
         data = self.recv_part(flags)
@@ -420,7 +420,12 @@ class Socket(SocketBase, _OptionAttributes):
             data = bytes(data)
         if copy:
             return data
-        return _make_frame(data, bool(self._rcvmore))
+        return _make_frame(data, bool(self._rcvmore), self._received_properties())
+
+    def _received_properties(self) -> Optional[dict[str, bytes]]:
+        """The metadata of the connection the last message came from."""
+        pipe = self._pattern.last_in()
+        return pipe.metadata if pipe is not None else None
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
         """Receive one frame into `buffer` (any writable buffer); returns the
@@ -445,7 +450,8 @@ class Socket(SocketBase, _OptionAttributes):
         out = [f if type(f) is bytes else bytes(f) for f in msg]
         if copy:
             return out
-        frames = [_make_frame(f, True) for f in out]
+        props = self._received_properties()
+        frames = [_make_frame(f, True, props) for f in out]
         frames[-1].more = False
         return frames
 

@@ -94,12 +94,7 @@ def _refused(setup: Setup, server: Any, monitor: Any, client: Any) -> None:
 
 
 def _user_id(setup: Setup, frame: Any) -> str:
-    try:
-        return str(frame.get("User-Id"))
-    except setup.lib.ZMQError:
-        if setup.lib is purezmq:
-            pytest.xfail("purezmq does not give the ZAP User-Id to received frames yet")
-        raise
+    return str(frame.get("User-Id"))
 
 
 def test_plain_accepted_with_user_id(setup: Setup) -> None:

@@ -226,11 +226,6 @@ def test_user_id_from_zap_is_a_message_property(
     roles: tuple[str, str], contexts: dict[str, Any]
 ) -> None:
     slib, clib = LIBS[roles[0]], LIBS[roles[1]]
-    if slib is purezmq:
-        pytest.xfail(
-            "the session keeps the ZAP User-Id (mechanism.user_id) but received frames "
-            "do not carry connection properties yet (core/sugar wiring, see report)"
-        )
     handler = ZapHandler(slib, contexts[roles[0]], user_id=b"alice")
     try:
         server = _server(slib, contexts[roles[0]], "PULL")
