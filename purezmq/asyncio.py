@@ -713,6 +713,8 @@ class Poller(_AsyncPoller):
 class Socket(_AsyncSocket):
     """Socket returning asyncio futures from send/recv/poll (zmq.asyncio.Socket)."""
 
+    __slots__ = ()  # a misspelt option attribute raises, as on the sync Socket
+
     _poller_class = Poller
 
 
