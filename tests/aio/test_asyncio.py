@@ -86,7 +86,9 @@ def test_req_rep_round_trip_and_helpers(aio: Any) -> None:
 
 def test_awaitables_exactly_where_pyzmq_has_them(aio: Any) -> None:
     async def main() -> None:
-        push, pull = pair(aio)
+        push, _peer = pair(aio)
+        pull = aio.ctx.socket(aio.zmq.PULL)  # nothing will arrive: no message is dropped
+        pull.linger = 0
         for call in (
             lambda: push.send(b"x"),
             lambda: push.send_multipart([b"x"]),
@@ -107,7 +109,7 @@ def test_awaitables_exactly_where_pyzmq_has_them(aio: Any) -> None:
             assert isinstance(fut, asyncio.Future)
             if not fut.done():
                 fut.cancel()
-        close_all(push, pull)
+        close_all(push, _peer, pull)
 
     run(main())
 
@@ -687,3 +689,26 @@ def test_dropped_async_socket_does_not_block_term() -> None:
     done = threading.Event()
     threading.Thread(target=lambda: (ctx.term(), done.set()), daemon=True).start()
     assert done.wait(10), "term() waited for a dropped async socket"
+
+
+def test_term_fails_pending_futures_with_context_terminated() -> None:
+    # pyzmq leaves such a future pending (its EVENTS query raises inside the
+    # loop's callback); purezmq fails it, so the coroutine can close the socket.
+    import purezmq
+    import purezmq.asyncio
+
+    ctx = purezmq.asyncio.Context()
+
+    async def main() -> None:
+        s = ctx.socket(purezmq.PULL)
+        s.linger = 0
+        pending = s.recv()
+        t = threading.Thread(target=ctx.term, daemon=True)
+        t.start()
+        with pytest.raises(purezmq.ContextTerminated):
+            await w(pending)
+        s.close()
+        await asyncio.get_running_loop().run_in_executor(None, t.join, T)
+        assert not t.is_alive()
+
+    run(main())
