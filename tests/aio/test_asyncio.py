@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import pickle
 import socket as pysocket
+import subprocess
+import sys
+import textwrap
 import threading
 from typing import Any
 
@@ -712,3 +716,93 @@ def test_term_fails_pending_futures_with_context_terminated() -> None:
         assert not t.is_alive()
 
     run(main())
+
+
+def test_pending_recvs_take_a_multipart_message_frame_by_frame(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio, transport="inproc")
+        first, second = pull.recv(), pull.recv()
+        await w(push.send_multipart([b"hi", b"there"]))
+        assert await w(second) == b"there"
+        assert first.done() and first.result() == b"hi"
+        close_all(push, pull)
+
+    run(main())
+
+
+def test_recv_into_truncates_and_bad_arguments_take_nothing(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio, transport="inproc")
+        await w(push.send_multipart([b"hello", b"there world", b"part 3", b"rest"]))
+        buf = bytearray(10)
+        assert await w(pull.recv_into(buf)) == 5
+        assert bytes(buf[:5]) == b"hello"
+        small = bytearray(4)
+        assert await w(pull.recv_into(small, flags=aio.zmq.DONTWAIT)) == 11
+        assert bytes(small) == b"ther"
+        buf = bytearray(10)
+        assert await w(pull.recv_into(buf, nbytes=4)) == 6
+        assert bytes(buf[:4]) == b"part" and not any(buf[4:])
+        assert await w(pull.recv_into(memoryview(bytearray(10))[:0])) == 4
+        await w(push.send(b"msg"))
+        with pytest.raises(ValueError):
+            await w(pull.recv_into(bytearray(10), nbytes=-1))
+        assert await w(pull.recv()) == b"msg"
+        close_all(push, pull)
+
+    run(main())
+
+
+def test_socket_poll_is_cancelled_by_close(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio)
+        f = pull.poll(timeout=5000)
+        pull.close()
+        with pytest.raises(asyncio.CancelledError):
+            await w(f)
+        push.close()
+
+    run(main())
+
+
+def test_async_view_of_a_sync_socket_and_instances(aio: Any) -> None:
+    z = aio.zmq
+    sync_ctx = z.Context()
+    s = sync_ctx.socket(z.PULL)
+    view = aio.asyncio.Socket(s)
+    assert isinstance(view, aio.asyncio.Socket)
+    assert view.underlying == s.underlying
+    assert view.type == s.type
+    s.close()
+    sync_ctx.term()
+    actx = aio.asyncio.Context.instance()
+    ctx = z.Context.instance()
+    assert type(actx) is aio.asyncio.Context
+    assert type(ctx) is z.Context
+
+
+def test_process_exits_with_socket_context_and_loop_left_behind(aio: Any) -> None:
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        import {aio.zmq.__name__} as zmq
+        import {aio.zmq.__name__}.asyncio as zaio
+        sock = zaio.Context.instance().socket(zmq.PAIR)
+        sock.bind_to_random_port("tcp://127.0.0.1")
+        async def never():
+            await sock.recv()
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(asyncio.wait_for(never(), 0.1))
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            loop.close()
+        """
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, timeout=30, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
