@@ -490,6 +490,26 @@ class _AsyncSocket(_SyncSocket):
     ) -> Any:
         """A future that completes when the frame is queued (its MessageTracker
         or None, as the sync send returns)."""
+        if (
+            type(data) is bytes
+            and not flags
+            and copy
+            and not track
+            and not kwargs
+            and self._hub.ok
+            and not self._send_parts
+            and not self._send_q
+        ):
+            # Fast path: one bytes frame that can go now (the sync send's own
+            # fast path needs flags == 0, and NOBLOCK is not 0).
+            if self._cmds:
+                self._mailbox.process()
+            if self._pattern_send([data]):
+                f = self._Future()
+                f.set_result(None)
+                if self._recv_q:
+                    self._handle_events()
+                return f
         kwargs.update(flags=flags, copy=copy, track=track)
         return self._add_send("send", data, kwargs)
 
