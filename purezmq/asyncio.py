@@ -112,7 +112,11 @@ class _Wakeups:
     (Proactor) the target is woken by this object's ``__call__``, the
     mailbox's notify hook, which posts to its loop with
     ``call_soon_threadsafe`` from the thread that signalled the mailbox.
-    Targets are held weakly: a dropped socket is still collected."""
+    Targets are held weakly: a dropped socket is still collected.
+
+    When the mailbox closes without our socket's close() (the socket was
+    collected, or ``Context.destroy``), `closing` unregisters the fd from
+    every loop and lets the targets cancel their futures."""
 
     __slots__ = ("_fd", "_posts", "_readers")
 
@@ -127,7 +131,7 @@ class _Wakeups:
         targets = self._readers.get(loop)
         if targets is None and sock._use_reader:
             try:
-                loop.add_reader(self._fd, self._dispatch, loop)
+                _add_reader(loop, self._fd, self)
             except NotImplementedError:
                 pass
             else:
@@ -156,12 +160,8 @@ class _Wakeups:
         self._posts.pop(key, None)
         targets = self._readers.get(loop)
         if targets is not None and targets.pop(key, None) is not None and not targets:
-            self._drop_reader(loop)
-
-    def _drop_reader(self, loop: Any) -> None:
-        del self._readers[loop]
-        if not loop.is_closed():
-            loop.remove_reader(self._fd)
+            del self._readers[loop]
+            _remove_reader(loop, self._fd, self)
 
     def _dispatch(self, loop: Any) -> None:
         targets = self._readers.get(loop)
@@ -174,12 +174,57 @@ class _Wakeups:
                 live = True
                 sock._handle_events()
         if not live:  # every socket here was dropped: stop watching
-            self._drop_reader(loop)
+            del self._readers[loop]
+            _remove_reader(loop, self._fd, self)
+
+    def closing(self) -> None:
+        """The mailbox is closing (any thread; the fd is still open)."""
+        self()  # notify-hook targets see the socket closed and cancel
+        for loop, targets in list(self._readers.items()):
+            refs = list(targets.values())
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                _remove_reader(loop, self._fd, self)
+                for ref in refs:
+                    loop.call_soon(_handle, ref)
+                continue
+            try:
+                loop.call_soon_threadsafe(_remove_reader, loop, self._fd, self)
+                for ref in refs:
+                    loop.call_soon_threadsafe(_handle, ref)
+            except RuntimeError:  # the loop is closed: only forget it
+                if _reader_owner.get((loop, self._fd)) is self:
+                    _reader_owner.pop((loop, self._fd), None)
+        self._readers.clear()
 
     def __call__(self) -> None:
         if self._posts:
             for wake in list(self._posts.values()):
                 wake()
+
+
+# Which _Wakeups registered (loop, fd) with add_reader: a late removal must not
+# unregister a newer mailbox that got the same fd number. Loop thread only.
+_reader_owner: dict[tuple[Any, int], _Wakeups] = {}
+
+
+def _add_reader(loop: Any, fd: int, owner: _Wakeups) -> None:
+    # A mailbox closed behind the loop's back may have left a registration
+    # under this fd number (the kernel forgot it; the loop did not): drop it,
+    # or add_reader would only update it and never watch the new fd.
+    loop.remove_reader(fd)
+    loop.add_reader(fd, owner._dispatch, loop)
+    _reader_owner[(loop, fd)] = owner
+
+
+def _remove_reader(loop: Any, fd: int, owner: _Wakeups) -> None:
+    if _reader_owner.get((loop, fd)) is owner:
+        del _reader_owner[(loop, fd)]
+        if not loop.is_closed():
+            loop.remove_reader(fd)
 
 
 def _handle(ref: Any) -> None:
@@ -278,6 +323,7 @@ class _AsyncSocket(_SyncSocket):
         if not isinstance(fanout, _Wakeups):
             fanout = _Wakeups(mailbox.fileno())
             mailbox.notify = fanout
+            mailbox.on_close = fanout.closing
         self._watched = (fanout, loop)
         fanout.add(self, loop)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 import pickle
 import socket as pysocket
@@ -17,6 +18,10 @@ import threading
 from typing import Any
 
 import pytest
+
+import purezmq
+import purezmq.asyncio
+from tests.testing import eventually
 
 T = 5.0  # seconds: the bound of every await
 
@@ -300,8 +305,6 @@ def test_async_and_sync_sockets_in_one_program(aio: Any) -> None:
 @pytest.mark.parametrize("direction", ["async-purezmq-to-libzmq", "libzmq-to-async-purezmq"])
 def test_async_purezmq_with_sync_libzmq(direction: str) -> None:
     zmq = pytest.importorskip("zmq", reason="pyzmq (libzmq) is the peer")
-    import purezmq
-    import purezmq.asyncio
 
     async def main() -> None:
         actx = purezmq.asyncio.Context()
@@ -675,11 +678,6 @@ def test_shadow_and_context_shadow(aio: Any) -> None:
 
 
 def test_dropped_async_socket_does_not_block_term() -> None:
-    import gc
-
-    import purezmq
-    import purezmq.asyncio
-
     ctx = purezmq.asyncio.Context()
 
     async def main() -> None:
@@ -698,9 +696,6 @@ def test_dropped_async_socket_does_not_block_term() -> None:
 def test_term_fails_pending_futures_with_context_terminated() -> None:
     # pyzmq leaves such a future pending (its EVENTS query raises inside the
     # loop's callback); purezmq fails it, so the coroutine can close the socket.
-    import purezmq
-    import purezmq.asyncio
-
     ctx = purezmq.asyncio.Context()
 
     async def main() -> None:
@@ -806,3 +801,43 @@ def test_process_exits_with_socket_context_and_loop_left_behind(aio: Any) -> Non
         [sys.executable, "-c", script], env=env, timeout=30, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("how", ["dropped", "destroyed"])
+def test_mailbox_fd_closed_behind_the_loop_leaves_no_stale_reader(how: str) -> None:
+    # A socket closed without its close() (collected after being dropped, or by
+    # Context.destroy) must not leave its fd registered with the loop: a new
+    # socket whose mailbox reuses the fd number must still be woken.
+    ctx = purezmq.asyncio.Context()
+    ctx2 = purezmq.asyncio.Context()
+
+    async def main() -> None:
+        old = ctx.socket(purezmq.PULL)
+        old_fd = old.FD
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(old.recv(), 0.01)  # registers the fd with this loop
+        hub = old._hub
+        if how == "dropped":
+            del old
+            gc.collect()
+            ctx.close_orphans()
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, ctx.destroy, 0)
+        eventually(lambda: hub.closed)
+        pull = ctx2.socket(purezmq.PULL)
+        push = ctx2.socket(purezmq.PUSH)
+        for s in (pull, push):
+            s.linger = 0
+        if old_fd != pull.FD:
+            close_all(pull, push)
+            pytest.skip("the closed mailbox's fd number went to something else: nothing to test")
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        push.connect(f"tcp://127.0.0.1:{port}")
+        f = pull.recv()  # registers the (reused) fd number with the loop
+        await w(push.send(b"woken"))  # the I/O thread wakes `pull` through its fd
+        assert await w(f) == b"woken"
+        close_all(pull, push)
+
+    run(main())
+    ctx.term()
+    ctx2.term()
