@@ -182,10 +182,7 @@ class _Wakeups:
         self()  # notify-hook targets see the socket closed and cancel
         for loop, targets in list(self._readers.items()):
             refs = list(targets.values())
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
+            running: Any = asyncio._get_running_loop()  # None off any loop's thread
             if running is loop:
                 _remove_reader(loop, self._fd, self)
                 for ref in refs:
