@@ -13,27 +13,28 @@ with a timer when RCVTIMEO/SNDTIMEO is set (the future then fails with
 
 Wake-ups: the socket's mailbox (`reactor/mailbox.py`) gets a command
 whenever something may have changed the socket's readiness (a pipe
-activated, attached or terminated), and signals on the empty -> non-empty
-transition. We set the mailbox's `notify` hook to post `_handle_events` to
-the socket's loop with ``call_soon_threadsafe``: the I/O thread hands the
-wake-up to the loop directly, so any asyncio loop works, including those
-without ``add_reader`` (Windows Proactor), and no selector thread is needed.
-spec/asyncio.md gives the measured reasons for this choice.
+activated, attached or terminated), and signals its fd on the empty ->
+non-empty transition. On a loop with ``add_reader`` the fd is watched there
+(the fastest path). On a loop without it (Windows Proactor) the mailbox's
+`notify` hook posts `_handle_events` to the loop with
+``call_soon_threadsafe``: purezmq's I/O thread hands the wake-up to the loop
+directly, so no selector thread is needed. `_Wakeups` does both;
+spec/asyncio.md gives the measured reasons.
 
-`_handle_events` (on the loop's thread) asks EVENTS, which runs the commands
-and re-arms the pipes' wake-ups when not ready, then serves the first live
-waiter of each ready direction, and repeats until no progress: the signal
-is edge-style, so one wake-up may cover several messages. A waiter whose
-future is already done (cancelled, timed out) is dropped without touching a
-message, so cancelling a pending ``recv`` loses nothing: the next ``recv``
-gets the message.
+`_handle_events` (on the loop's thread) runs the mailbox's commands, then,
+for each direction with waiters, asks readiness (which re-arms the pipes'
+wake-ups when not ready) and serves the first live waiter, until no
+progress: the signal is edge-style, so one wake-up may cover several
+messages. A waiter whose future is already done (cancelled, timed out) is
+dropped without touching a message, so cancelling a pending ``recv`` loses
+nothing: the next ``recv`` gets the message.
 
-Reuse with another Future class: `_AsyncSocket` and `_AsyncPoller` know
-nothing of asyncio beyond the loop methods ``call_soon``,
-``call_soon_threadsafe``, ``call_later`` and (for plain fds in a Poller)
-``add_reader``/``add_writer``. A subclass sets ``_Future`` and overrides
-`_default_loop` (and, for a loop with other method names, `_call_later`
-and `_call_soon_threadsafe`); see `Socket` and `Poller` below.
+Reuse with another Future class (tornado's, for ``zmq.eventloop.future``):
+`_AsyncSocket` and `_AsyncPoller` need only an asyncio-compatible loop
+(``call_soon``, ``call_soon_threadsafe``, ``call_later``, ``add_reader``
+and its family, ``is_closed``). A subclass sets ``_Future`` and overrides
+`_default_loop` (for tornado 6: ``IOLoop.current().asyncio_loop``); see
+`Socket`, `Poller` and `Context` below, and spec/asyncio.md.
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ class _AsyncSocket(_SyncSocket):
         self._recv_q: deque[_Waiter] = deque()
         self._send_q: deque[_Waiter] = deque()
         self._current_loop: Any = None
-        self._watched: Any = None  # the mailbox whose notify hook is ours
+        self._watched: Any = None  # (its _Wakeups, the loop) while watched
 
     @classmethod
     def from_socket(cls, socket: _SyncSocket, io_loop: Any = None) -> Any:
