@@ -275,6 +275,12 @@ class _AsyncSocket(_SyncSocket):
         self._current_loop: Any = None
         self._watched: Any = None  # (its _Wakeups, the loop) while watched
 
+    def __repr__(self) -> str:
+        # <purezmq.asyncio.Socket(purezmq.PAIR) at 0x...>, as pyzmq names its class
+        cls = type(self)
+        text = _SyncSocket.__repr__(self)
+        return f"<{cls.__module__}.{cls.__qualname__}" + text[text.index("(") :]
+
     @classmethod
     def from_socket(cls, socket: _SyncSocket, io_loop: Any = None) -> Any:
         """An async socket on the same ZeroMQ socket as `socket` (a shadow)."""
