@@ -747,31 +747,32 @@ def _watch_raw(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Callable[
 
 
 def _select_thread(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Callable[[], None]:
-    """For loops without add_reader (Proactor): select in a helper thread."""
-    import os
+    """For loops without add_reader (Proactor): select in a helper thread,
+    woken to stop through a socket pair (Windows selects sockets only)."""
+    import socket
 
-    rfd, wfd = os.pipe()
-    rlist = [obj for obj, mask in raw if mask & _POLLIN] + [rfd]
+    stop_r, stop_w = socket.socketpair()
+    rlist = [obj for obj, mask in raw if mask & _POLLIN] + [stop_r]
     wlist = [obj for obj, mask in raw if mask & _POLLOUT]
 
     def run() -> None:
         try:
             r, _w, _x = select.select(rlist, wlist, [])
-            if rfd not in r:
+            if stop_r not in r:
                 loop.call_soon_threadsafe(_resolve, watcher)
         except (OSError, ValueError, RuntimeError):
-            pass
+            pass  # an fd closed under us, or the loop closed: nobody waits
         finally:
-            os.close(rfd)
+            stop_r.close()
 
     threading.Thread(target=run, name="purezmq-asyncio-select", daemon=True).start()
 
     def undo() -> None:
         try:
-            os.write(wfd, b"x")  # the thread may have returned already: EPIPE
+            stop_w.send(b"x")  # the thread may have returned already
         except OSError:
             pass
-        os.close(wfd)
+        stop_w.close()
 
     return undo
 
