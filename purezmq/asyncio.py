@@ -44,6 +44,7 @@ import errno
 import json
 import pickle
 import select
+import sys
 import threading
 import warnings
 import weakref
@@ -246,8 +247,9 @@ class _AsyncSocket(_SyncSocket):
     _Future: Any = asyncio.Future
     _poller_class: Any = None  # set below: the Poller that `poll` uses
     # Watch the mailbox fd with the loop's add_reader when it has one (the
-    # fastest, spec/asyncio.md); False: always the notify hook.
-    _use_reader = True
+    # fastest, spec/asyncio.md); False: always the notify hook. Not on
+    # Windows, where the mailbox is a pipe, which select() cannot watch.
+    _use_reader = sys.platform != "win32"
 
     def __init__(
         self,
