@@ -13,27 +13,28 @@ with a timer when RCVTIMEO/SNDTIMEO is set (the future then fails with
 
 Wake-ups: the socket's mailbox (`reactor/mailbox.py`) gets a command
 whenever something may have changed the socket's readiness (a pipe
-activated, attached or terminated), and signals on the empty -> non-empty
-transition. We set the mailbox's `notify` hook to post `_handle_events` to
-the socket's loop with ``call_soon_threadsafe``: the I/O thread hands the
-wake-up to the loop directly, so any asyncio loop works, including those
-without ``add_reader`` (Windows Proactor), and no selector thread is needed.
-spec/asyncio.md gives the measured reasons for this choice.
+activated, attached or terminated), and signals its fd on the empty ->
+non-empty transition. On a loop with ``add_reader`` the fd is watched there
+(the fastest path). On a loop without it (Windows Proactor) the mailbox's
+`notify` hook posts `_handle_events` to the loop with
+``call_soon_threadsafe``: purezmq's I/O thread hands the wake-up to the loop
+directly, so no selector thread is needed. `_Wakeups` does both;
+spec/asyncio.md gives the measured reasons.
 
-`_handle_events` (on the loop's thread) asks EVENTS, which runs the commands
-and re-arms the pipes' wake-ups when not ready, then serves the first live
-waiter of each ready direction, and repeats until no progress: the signal
-is edge-style, so one wake-up may cover several messages. A waiter whose
-future is already done (cancelled, timed out) is dropped without touching a
-message, so cancelling a pending ``recv`` loses nothing: the next ``recv``
-gets the message.
+`_handle_events` (on the loop's thread) runs the mailbox's commands, then,
+for each direction with waiters, asks readiness (which re-arms the pipes'
+wake-ups when not ready) and serves the first live waiter, until no
+progress: the signal is edge-style, so one wake-up may cover several
+messages. A waiter whose future is already done (cancelled, timed out) is
+dropped without touching a message, so cancelling a pending ``recv`` loses
+nothing: the next ``recv`` gets the message.
 
-Reuse with another Future class: `_AsyncSocket` and `_AsyncPoller` know
-nothing of asyncio beyond the loop methods ``call_soon``,
-``call_soon_threadsafe``, ``call_later`` and (for plain fds in a Poller)
-``add_reader``/``add_writer``. A subclass sets ``_Future`` and overrides
-`_default_loop` (and, for a loop with other method names, `_call_later`
-and `_call_soon_threadsafe`); see `Socket` and `Poller` below.
+Reuse with another Future class (tornado's, for ``zmq.eventloop.future``):
+`_AsyncSocket` and `_AsyncPoller` need only an asyncio-compatible loop
+(``call_soon``, ``call_soon_threadsafe``, ``call_later``, ``add_reader``
+and its family, ``is_closed``). A subclass sets ``_Future`` and overrides
+`_default_loop` (for tornado 6: ``IOLoop.current().asyncio_loop``); see
+`Socket`, `Poller` and `Context` below, and spec/asyncio.md.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import errno
 import json
 import pickle
 import select
+import sys
 import threading
 import warnings
 import weakref
@@ -112,7 +114,11 @@ class _Wakeups:
     (Proactor) the target is woken by this object's ``__call__``, the
     mailbox's notify hook, which posts to its loop with
     ``call_soon_threadsafe`` from the thread that signalled the mailbox.
-    Targets are held weakly: a dropped socket is still collected."""
+    Targets are held weakly: a dropped socket is still collected.
+
+    When the mailbox closes without our socket's close() (the socket was
+    collected, or ``Context.destroy``), `closing` unregisters the fd from
+    every loop and lets the targets cancel their futures."""
 
     __slots__ = ("_fd", "_posts", "_readers")
 
@@ -127,7 +133,7 @@ class _Wakeups:
         targets = self._readers.get(loop)
         if targets is None and sock._use_reader:
             try:
-                loop.add_reader(self._fd, self._dispatch, loop)
+                _add_reader(loop, self._fd, self)
             except NotImplementedError:
                 pass
             else:
@@ -156,12 +162,8 @@ class _Wakeups:
         self._posts.pop(key, None)
         targets = self._readers.get(loop)
         if targets is not None and targets.pop(key, None) is not None and not targets:
-            self._drop_reader(loop)
-
-    def _drop_reader(self, loop: Any) -> None:
-        del self._readers[loop]
-        if not loop.is_closed():
-            loop.remove_reader(self._fd)
+            del self._readers[loop]
+            _remove_reader(loop, self._fd, self)
 
     def _dispatch(self, loop: Any) -> None:
         targets = self._readers.get(loop)
@@ -174,12 +176,54 @@ class _Wakeups:
                 live = True
                 sock._handle_events()
         if not live:  # every socket here was dropped: stop watching
-            self._drop_reader(loop)
+            del self._readers[loop]
+            _remove_reader(loop, self._fd, self)
+
+    def closing(self) -> None:
+        """The mailbox is closing (any thread; the fd is still open)."""
+        self()  # notify-hook targets see the socket closed and cancel
+        for loop, targets in list(self._readers.items()):
+            refs = list(targets.values())
+            running: Any = asyncio._get_running_loop()  # None off any loop's thread
+            if running is loop:
+                _remove_reader(loop, self._fd, self)
+                for ref in refs:
+                    loop.call_soon(_handle, ref)
+                continue
+            try:
+                loop.call_soon_threadsafe(_remove_reader, loop, self._fd, self)
+                for ref in refs:
+                    loop.call_soon_threadsafe(_handle, ref)
+            except RuntimeError:  # the loop is closed: only forget it
+                if _reader_owner.get((loop, self._fd)) is self:
+                    _reader_owner.pop((loop, self._fd), None)
+        self._readers.clear()
 
     def __call__(self) -> None:
         if self._posts:
             for wake in list(self._posts.values()):
                 wake()
+
+
+# Which _Wakeups registered (loop, fd) with add_reader: a late removal must not
+# unregister a newer mailbox that got the same fd number. Loop thread only.
+_reader_owner: dict[tuple[Any, int], _Wakeups] = {}
+
+
+def _add_reader(loop: Any, fd: int, owner: _Wakeups) -> None:
+    # A mailbox closed behind the loop's back may have left a registration
+    # under this fd number (the kernel forgot it; the loop did not): drop it,
+    # or add_reader would only update it and never watch the new fd.
+    loop.remove_reader(fd)
+    loop.add_reader(fd, owner._dispatch, loop)
+    _reader_owner[(loop, fd)] = owner
+
+
+def _remove_reader(loop: Any, fd: int, owner: _Wakeups) -> None:
+    if _reader_owner.get((loop, fd)) is owner:
+        del _reader_owner[(loop, fd)]
+        if not loop.is_closed():
+            loop.remove_reader(fd)
 
 
 def _handle(ref: Any) -> None:
@@ -203,8 +247,9 @@ class _AsyncSocket(_SyncSocket):
     _Future: Any = asyncio.Future
     _poller_class: Any = None  # set below: the Poller that `poll` uses
     # Watch the mailbox fd with the loop's add_reader when it has one (the
-    # fastest, spec/asyncio.md); False: always the notify hook.
-    _use_reader = True
+    # fastest, spec/asyncio.md); False: always the notify hook. Not on
+    # Windows, where the mailbox is a pipe, which select() cannot watch.
+    _use_reader = sys.platform != "win32"
 
     def __init__(
         self,
@@ -230,7 +275,13 @@ class _AsyncSocket(_SyncSocket):
         self._recv_q: deque[_Waiter] = deque()
         self._send_q: deque[_Waiter] = deque()
         self._current_loop: Any = None
-        self._watched: Any = None  # the mailbox whose notify hook is ours
+        self._watched: Any = None  # (its _Wakeups, the loop) while watched
+
+    def __repr__(self) -> str:
+        # <purezmq.asyncio.Socket(purezmq.PAIR) at 0x...>, as pyzmq names its class
+        cls = type(self)
+        text = _SyncSocket.__repr__(self)
+        return f"<{cls.__module__}.{cls.__qualname__}" + text[text.index("(") :]
 
     @classmethod
     def from_socket(cls, socket: _SyncSocket, io_loop: Any = None) -> Any:
@@ -278,6 +329,7 @@ class _AsyncSocket(_SyncSocket):
         if not isinstance(fanout, _Wakeups):
             fanout = _Wakeups(mailbox.fileno())
             mailbox.notify = fanout
+            mailbox.on_close = fanout.closing
         self._watched = (fanout, loop)
         fanout.add(self, loop)
 
@@ -490,6 +542,26 @@ class _AsyncSocket(_SyncSocket):
     ) -> Any:
         """A future that completes when the frame is queued (its MessageTracker
         or None, as the sync send returns)."""
+        if (
+            type(data) is bytes
+            and not flags
+            and copy
+            and not track
+            and not kwargs
+            and self._hub.ok
+            and not self._send_parts
+            and not self._send_q
+        ):
+            # Fast path: one bytes frame that can go now (the sync send's own
+            # fast path needs flags == 0, and NOBLOCK is not 0).
+            if self._cmds:
+                self._mailbox.process()
+            if self._pattern_send([data]):
+                f = self._Future()
+                f.set_result(None)
+                if self._recv_q:
+                    self._handle_events()
+                return f
         kwargs.update(flags=flags, copy=copy, track=track)
         return self._add_send("send", data, kwargs)
 
@@ -677,31 +749,32 @@ def _watch_raw(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Callable[
 
 
 def _select_thread(loop: Any, raw: list[tuple[Any, int]], watcher: Any) -> Callable[[], None]:
-    """For loops without add_reader (Proactor): select in a helper thread."""
-    import os
+    """For loops without add_reader (Proactor): select in a helper thread,
+    woken to stop through a socket pair (Windows selects sockets only)."""
+    import socket
 
-    rfd, wfd = os.pipe()
-    rlist = [obj for obj, mask in raw if mask & _POLLIN] + [rfd]
+    stop_r, stop_w = socket.socketpair()
+    rlist = [obj for obj, mask in raw if mask & _POLLIN] + [stop_r]
     wlist = [obj for obj, mask in raw if mask & _POLLOUT]
 
     def run() -> None:
         try:
             r, _w, _x = select.select(rlist, wlist, [])
-            if rfd not in r:
+            if stop_r not in r:
                 loop.call_soon_threadsafe(_resolve, watcher)
         except (OSError, ValueError, RuntimeError):
-            pass
+            pass  # an fd closed under us, or the loop closed: nobody waits
         finally:
-            os.close(rfd)
+            stop_r.close()
 
     threading.Thread(target=run, name="purezmq-asyncio-select", daemon=True).start()
 
     def undo() -> None:
         try:
-            os.write(wfd, b"x")  # the thread may have returned already: EPIPE
+            stop_w.send(b"x")  # the thread may have returned already
         except OSError:
             pass
-        os.close(wfd)
+        stop_w.close()
 
     return undo
 
@@ -712,6 +785,8 @@ class Poller(_AsyncPoller):
 
 class Socket(_AsyncSocket):
     """Socket returning asyncio futures from send/recv/poll (zmq.asyncio.Socket)."""
+
+    __slots__ = ()  # a misspelt option attribute raises, as on the sync Socket
 
     _poller_class = Poller
 

@@ -19,6 +19,9 @@ well. ``purezmq.asyncio`` sets it to hand a wake-up to an asyncio loop with
 ``call_soon_threadsafe``, which works on loops without ``add_reader``. It
 must be cheap, must not raise, and must not call back into the mailbox.
 The fd is still signalled, so blocking calls and pollers keep working.
+`on_close`, when set, is called once by `close`, on the closing thread,
+before the fd is closed: an event loop watching the fd learns that it goes
+(so it can unregister it while the number is still ours).
 """
 
 from __future__ import annotations
@@ -34,7 +37,17 @@ _HAS_EVENTFD = hasattr(os, "eventfd") and sys.platform.startswith("linux")
 
 
 class Mailbox:
-    __slots__ = ("_cmds", "_signaled", "_rfd", "_wfd", "_poller", "closed", "_lock", "notify")
+    __slots__ = (
+        "_cmds",
+        "_signaled",
+        "_rfd",
+        "_wfd",
+        "_poller",
+        "closed",
+        "_lock",
+        "notify",
+        "on_close",
+    )
 
     def __init__(self) -> None:
         self._cmds: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
@@ -52,6 +65,7 @@ class Mailbox:
         # batch), so a late post can never write into a reused fd number.
         self._lock = threading.Lock()
         self.notify: Optional[Callable[[], None]] = None  # see "Notify hook" above
+        self.on_close: Optional[Callable[[], None]] = None  # ditto
 
     def fileno(self) -> int:
         return self._rfd
@@ -127,6 +141,10 @@ class Mailbox:
                 continue
 
     def close(self) -> None:
+        on_close = self.on_close
+        if on_close is not None and not self.closed:
+            self.on_close = None
+            on_close()
         with self._lock:
             if self.closed:
                 return

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
+import os
 import pickle
 import socket as pysocket
+import subprocess
+import sys
+import textwrap
 import threading
 from typing import Any
 
 import pytest
+
+import purezmq
+import purezmq.asyncio
+from tests.testing import eventually
 
 T = 5.0  # seconds: the bound of every await
 
@@ -86,7 +95,9 @@ def test_req_rep_round_trip_and_helpers(aio: Any) -> None:
 
 def test_awaitables_exactly_where_pyzmq_has_them(aio: Any) -> None:
     async def main() -> None:
-        push, pull = pair(aio)
+        push, _peer = pair(aio)
+        pull = aio.ctx.socket(aio.zmq.PULL)  # nothing will arrive: no message is dropped
+        pull.linger = 0
         for call in (
             lambda: push.send(b"x"),
             lambda: push.send_multipart([b"x"]),
@@ -107,7 +118,7 @@ def test_awaitables_exactly_where_pyzmq_has_them(aio: Any) -> None:
             assert isinstance(fut, asyncio.Future)
             if not fut.done():
                 fut.cancel()
-        close_all(push, pull)
+        close_all(push, _peer, pull)
 
     run(main())
 
@@ -294,8 +305,6 @@ def test_async_and_sync_sockets_in_one_program(aio: Any) -> None:
 @pytest.mark.parametrize("direction", ["async-purezmq-to-libzmq", "libzmq-to-async-purezmq"])
 def test_async_purezmq_with_sync_libzmq(direction: str) -> None:
     zmq = pytest.importorskip("zmq", reason="pyzmq (libzmq) is the peer")
-    import purezmq
-    import purezmq.asyncio
 
     async def main() -> None:
         actx = purezmq.asyncio.Context()
@@ -669,11 +678,6 @@ def test_shadow_and_context_shadow(aio: Any) -> None:
 
 
 def test_dropped_async_socket_does_not_block_term() -> None:
-    import gc
-
-    import purezmq
-    import purezmq.asyncio
-
     ctx = purezmq.asyncio.Context()
 
     async def main() -> None:
@@ -687,3 +691,153 @@ def test_dropped_async_socket_does_not_block_term() -> None:
     done = threading.Event()
     threading.Thread(target=lambda: (ctx.term(), done.set()), daemon=True).start()
     assert done.wait(10), "term() waited for a dropped async socket"
+
+
+def test_term_fails_pending_futures_with_context_terminated() -> None:
+    # pyzmq leaves such a future pending (its EVENTS query raises inside the
+    # loop's callback); purezmq fails it, so the coroutine can close the socket.
+    ctx = purezmq.asyncio.Context()
+
+    async def main() -> None:
+        s = ctx.socket(purezmq.PULL)
+        s.linger = 0
+        pending = s.recv()
+        t = threading.Thread(target=ctx.term, daemon=True)
+        t.start()
+        with pytest.raises(purezmq.ContextTerminated):
+            await w(pending)
+        s.close()
+        await asyncio.get_running_loop().run_in_executor(None, t.join, T)
+        assert not t.is_alive()
+
+    run(main())
+
+
+def test_pending_recvs_take_a_multipart_message_frame_by_frame(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio, transport="inproc")
+        first, second = pull.recv(), pull.recv()
+        await w(push.send_multipart([b"hi", b"there"]))
+        assert await w(second) == b"there"
+        assert first.done() and first.result() == b"hi"
+        close_all(push, pull)
+
+    run(main())
+
+
+def test_recv_into_truncates_and_bad_arguments_take_nothing(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio, transport="inproc")
+        await w(push.send_multipart([b"hello", b"there world", b"part 3", b"rest"]))
+        buf = bytearray(10)
+        assert await w(pull.recv_into(buf)) == 5
+        assert bytes(buf[:5]) == b"hello"
+        small = bytearray(4)
+        assert await w(pull.recv_into(small, flags=aio.zmq.DONTWAIT)) == 11
+        assert bytes(small) == b"ther"
+        buf = bytearray(10)
+        assert await w(pull.recv_into(buf, nbytes=4)) == 6
+        assert bytes(buf[:4]) == b"part" and not any(buf[4:])
+        assert await w(pull.recv_into(memoryview(bytearray(10))[:0])) == 4
+        await w(push.send(b"msg"))
+        with pytest.raises(ValueError):
+            await w(pull.recv_into(bytearray(10), nbytes=-1))
+        assert await w(pull.recv()) == b"msg"
+        close_all(push, pull)
+
+    run(main())
+
+
+def test_socket_poll_is_cancelled_by_close(aio: Any) -> None:
+    async def main() -> None:
+        push, pull = pair(aio)
+        f = pull.poll(timeout=5000)
+        pull.close()
+        with pytest.raises(asyncio.CancelledError):
+            await w(f)
+        push.close()
+
+    run(main())
+
+
+def test_async_view_of_a_sync_socket_and_instances(aio: Any) -> None:
+    z = aio.zmq
+    sync_ctx = z.Context()
+    s = sync_ctx.socket(z.PULL)
+    view = aio.asyncio.Socket(s)
+    assert isinstance(view, aio.asyncio.Socket)
+    assert view.underlying == s.underlying
+    assert view.type == s.type
+    s.close()
+    sync_ctx.term()
+    actx = aio.asyncio.Context.instance()
+    ctx = z.Context.instance()
+    assert type(actx) is aio.asyncio.Context
+    assert type(ctx) is z.Context
+
+
+def test_process_exits_with_socket_context_and_loop_left_behind(aio: Any) -> None:
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        import {aio.zmq.__name__} as zmq
+        import {aio.zmq.__name__}.asyncio as zaio
+        sock = zaio.Context.instance().socket(zmq.PAIR)
+        sock.bind_to_random_port("tcp://127.0.0.1")
+        async def never():
+            await sock.recv()
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(asyncio.wait_for(never(), 0.1))
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            loop.close()
+        """
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, timeout=30, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("how", ["dropped", "destroyed"])
+def test_mailbox_fd_closed_behind_the_loop_leaves_no_stale_reader(how: str) -> None:
+    # A socket closed without its close() (collected after being dropped, or by
+    # Context.destroy) must not leave its fd registered with the loop: a new
+    # socket whose mailbox reuses the fd number must still be woken.
+    ctx = purezmq.asyncio.Context()
+    ctx2 = purezmq.asyncio.Context()
+
+    async def main() -> None:
+        old = ctx.socket(purezmq.PULL)
+        old_fd = old.FD
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(old.recv(), 0.01)  # registers the fd with this loop
+        hub = old._hub
+        if how == "dropped":
+            del old
+            gc.collect()
+            ctx.close_orphans()
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, ctx.destroy, 0)
+        eventually(lambda: hub.closed)
+        pull = ctx2.socket(purezmq.PULL)
+        push = ctx2.socket(purezmq.PUSH)
+        for s in (pull, push):
+            s.linger = 0
+        if old_fd != pull.FD:
+            close_all(pull, push)
+            pytest.skip("the closed mailbox's fd number went to something else: nothing to test")
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        push.connect(f"tcp://127.0.0.1:{port}")
+        f = pull.recv()  # registers the (reused) fd number with the loop
+        await w(push.send(b"woken"))  # the I/O thread wakes `pull` through its fd
+        assert await w(f) == b"woken"
+        close_all(pull, push)
+
+    run(main())
+    ctx.term()
+    ctx2.term()
