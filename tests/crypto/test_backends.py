@@ -193,3 +193,36 @@ def test_subkey_cache_is_bounded_and_clearable() -> None:
     assert len(pure._SUBKEYS) == pure._SUBKEYS_MAX
     pure.clear_cache()
     assert not pure._SUBKEYS
+
+
+@pytest.mark.parametrize("start", [0, 1000, 2**32 - 5, 2**64 - 40])
+def test_counting_nonces_as_curvezmq_sends_them(start: int) -> None:
+    # CurveZMQ's MESSAGE nonces: a fixed 16-byte prefix and a big-endian
+    # counter. The pure layer precomputes keystream for the next ones; every
+    # box must still be libsodium's, whatever the sizes and skips in between.
+    pure.clear_cache()
+    key = os.urandom(32)
+    sizes = [0, 1, 64, 96, 97, 500, 64, 5, 33]
+    count = start
+    for i in range(120):
+        nonce = b"CurveZMQMESSAGEC" + (count % 2**64).to_bytes(8, "big")
+        message = os.urandom(sizes[i % len(sizes)])
+        boxed = pure.box_afternm(message, nonce, key)
+        assert boxed == sodium.box_afternm(message, nonce, key), (i, len(message))
+        assert pure.box_open_afternm(boxed, nonce, key) == message
+        with pytest.raises(CryptoError):
+            pure.box_open_afternm(boxed, b"CurveZMQMESSAGES" + nonce[16:], key)
+        count += 3 if i % 40 == 39 else 1  # now and then a gap
+    # Opening in order, on a fresh cache, as a receiver does.
+    pure.clear_cache()
+    boxes = []
+    for i in range(70):
+        nonce = b"CurveZMQMESSAGES" + ((start + i) % 2**64).to_bytes(8, "big")
+        boxes.append((nonce, sodium.box_afternm(bytes([i]) * 40, nonce, key)))
+    for i, (nonce, boxed) in enumerate(boxes):
+        assert pure.box_open_afternm(boxed, nonce, key) == bytes([i]) * 40
+        with pytest.raises(CryptoError):  # tampered, though its keystream was made ahead
+            pure.box_open_afternm(boxed[:-1] + bytes([boxed[-1] ^ 1]), nonce, key)
+    assert len(pure._streams) <= pure._AHEAD_MAX
+    pure.clear_cache()
+    assert not pure._streams and not pure._SUBKEYS and not pure._last_nonce
