@@ -68,27 +68,24 @@ def _x25519(k: bytes, u: bytes) -> bytes:
     n = (int.from_bytes(k, "little") & ((1 << 255) - 8)) | (1 << 254)
     x1 = int.from_bytes(u, "little") & ((1 << 255) - 1)
     p = _P
-    x2, z2, x3, z3 = 1, 0, x1 % p, 1
+    x2, z2, x3, z3 = 1, 0, x1, 1
     swap = 0
+    # The Montgomery ladder of RFC 7748 5, on Python integers reduced after
+    # each product; the one inversion (Fermat) comes at the end.
     for t in range(254, -1, -1):
         bit = (n >> t) & 1
-        if bit != swap:
-            x2, x3 = x3, x2
-            z2, z3 = z3, z2
+        if bit != swap:  # a branch on a secret bit: not constant time
+            x2, x3, z2, z3 = x3, x2, z3, z2
             swap = bit
         a = x2 + z2
         b = x2 - z2
-        c = x3 + z3
-        d = x3 - z3
+        da = (x3 - z3) * a % p
+        cb = (x3 + z3) * b % p
         aa = a * a % p
         bb = b * b % p
-        da = d * a % p
-        cb = c * b % p
         e = aa - bb
-        x3 = da + cb
-        x3 = x3 * x3 % p
-        z3 = da - cb
-        z3 = x1 * (z3 * z3 % p) % p
+        x3 = (da + cb) ** 2 % p
+        z3 = x1 * (da - cb) ** 2 % p
         x2 = aa * bb % p
         z2 = e * (aa + _A24 * e) % p
     if swap:

@@ -67,7 +67,7 @@ def test_secretbox_same(message: bytes, nonce: bytes, key: bytes) -> None:
     assert pure.box_open_afternm(boxed, nonce, key) == message
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(message=messages, nonce=nonces, alice=keys, bob=keys)
 def test_box_same(message: bytes, nonce: bytes, alice: bytes, bob: bytes) -> None:
     bob_pk = sodium.scalarmult_base(bob)
