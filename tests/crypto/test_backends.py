@@ -5,7 +5,6 @@ reference at every size and counter."""
 from __future__ import annotations
 
 import os
-from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -134,54 +133,6 @@ def test_wrong_nonce_key_or_peer_is_refused() -> None:
         with pytest.raises(CryptoError):
             impl.box_open_afternm(sealed, nonce, impl.box_beforenm(eve_pk, bob))
         assert impl.box_open(sealed, nonce, alice_pk, bob) == message
-
-
-BAD_SIZES = [0, 1, 16, 23, 25, 31, 33, 64]
-
-
-@pytest.mark.parametrize("size", BAD_SIZES)
-def test_wrong_sizes(impl: ModuleType, size: int) -> None:
-    ok32, ok24 = os.urandom(32), os.urandom(24)
-    bad = os.urandom(size)
-    boxed = impl.secretbox(b"hello", ok24, ok32)
-    calls = [
-        lambda: impl.scalarmult_base(bad),
-        lambda: impl.scalarmult(bad, ok32),
-        lambda: impl.scalarmult(ok32, bad),
-        lambda: impl.box_beforenm(bad, ok32),
-        lambda: impl.box_beforenm(ok32, bad),
-        lambda: impl.secretbox(b"hello", ok24, bad),
-        lambda: impl.secretbox_open(boxed, ok24, bad),
-        lambda: impl.box_afternm(b"hello", ok24, bad),
-        lambda: impl.box_open_afternm(boxed, ok24, bad),
-        lambda: impl.box(b"hello", ok24, bad, ok32),
-        lambda: impl.box(b"hello", ok24, ok32, bad),
-        lambda: impl.box_open(boxed, ok24, bad, ok32),
-        lambda: impl.box_open(boxed, ok24, ok32, bad),
-    ]
-    if size != 24:
-        calls += [
-            lambda: impl.secretbox(b"hello", bad, ok32),
-            lambda: impl.secretbox_open(boxed, bad, ok32),
-            lambda: impl.box(b"hello", bad, ok32, ok32),
-            lambda: impl.box_open(boxed, bad, ok32, ok32),
-        ]
-    for call in calls:
-        with pytest.raises(CryptoError):
-            call()
-
-
-@pytest.mark.parametrize("size", range(16))
-def test_shorter_than_tag(impl: ModuleType, size: int) -> None:
-    with pytest.raises(CryptoError):
-        impl.secretbox_open(bytes(size), bytes(24), bytes(32))
-
-
-def test_accepts_bytes_likes(impl: ModuleType) -> None:
-    key, nonce = os.urandom(32), os.urandom(24)
-    boxed = impl.secretbox(bytearray(b"abc"), memoryview(nonce), bytearray(key))
-    assert isinstance(boxed, bytes)
-    assert impl.secretbox_open(memoryview(boxed), nonce, key) == b"abc"
 
 
 def test_subkey_cache_is_bounded_and_clearable() -> None:
