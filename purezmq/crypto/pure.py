@@ -286,10 +286,15 @@ _LANE = 40
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _wide_consts(n: int) -> tuple[int, ...]:
-    rep = sum(1 << (_LANE * j) for j in range(n))
-    ramp = sum(j << (_LANE * j) for j in range(n))
+    # Built in linear time (summing n shifted terms would be quadratic): rep
+    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (a closed form of
+    # sum(j * x**j) with x = 2**_LANE).
+    rep = int.from_bytes((b"\x01" + bytes(_LANE // 8 - 1)) * n, "little")
+    ramp = ((n - 1 << (_LANE * (n + 1))) - (n << (_LANE * n)) + (1 << _LANE)) // (
+        ((1 << _LANE) - 1) ** 2
+    )
     masks = []
     for r in (7, 9, 13, 18):
         masks.append(((1 << (32 - r)) - 1) * rep)

@@ -62,3 +62,11 @@ def test_poly1305_extreme_values() -> None:
     key = b"\xff" * 32
     for n in (0, 1, 16, 17, 1024, 1040, 4099):
         assert pure._poly1305(key, b"\xff" * n) == _poly1305_ref(key, b"\xff" * n)
+
+
+def test_wide_lane_constants() -> None:
+    # Built in closed form (linear time); here against the plain sums.
+    for n in (1, 2, 3, 4, 5, 17, 64, 100, 1025, 2048):
+        rep, ramp = pure._wide_consts(n)[:2]
+        assert rep == sum(1 << (pure._LANE * j) for j in range(n))
+        assert ramp == sum(j << (pure._LANE * j) for j in range(n))
