@@ -72,3 +72,13 @@ def test_flipped_bit_refused(impl: ModuleType, message: bytes, where: int, bit: 
     boxed[where % len(boxed)] ^= 1 << bit
     with pytest.raises(CryptoError):
         impl.secretbox_open(bytes(boxed), nonce, key)
+
+
+def test_package_clear_cache_reaches_the_pure_backend() -> None:
+    import purezmq.crypto as crypto
+    from purezmq.crypto import pure
+
+    pure.secretbox(b"m", os.urandom(24), os.urandom(32))
+    assert pure._SUBKEYS
+    crypto.clear_cache()
+    assert not pure._SUBKEYS and not pure._streams and not pure._last_nonce
