@@ -443,7 +443,7 @@ def _salsa20_blocks(key: bytes, nonce8: bytes, count: int, counter: int = 0) -> 
                 done += step
         counter = (counter + run) & 0xFFFFFFFFFFFFFFFF
         count -= run
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)  # b"" for no blocks
 
 
 # XSalsa20's first step, HSalsa20(key, nonce[:16]), gives the same subkey for
