@@ -177,3 +177,35 @@ def test_counting_nonces_as_curvezmq_sends_them(start: int) -> None:
     assert len(pure._streams) <= pure._AHEAD_MAX
     pure.clear_cache()
     assert not pure._streams and not pure._SUBKEYS and not pure._last_nonce
+
+
+def test_caches_under_threads() -> None:
+    # Four threads box counting nonces under one key, two of them sharing a
+    # prefix (so they race on the same subkey, keystream and counters): every
+    # box is still libsodium's.
+    import threading
+
+    pure.clear_cache()
+    key = os.urandom(32)
+    failures: list[str] = []
+
+    def worker(prefix: bytes, start: int, step: int) -> None:
+        for i in range(start, start + 200 * step, step):
+            nonce = prefix + i.to_bytes(8, "big")
+            message = bytes([i & 0xFF]) * (i % 90)
+            if pure.box_afternm(message, nonce, key) != sodium.box_afternm(message, nonce, key):
+                failures.append(f"{prefix!r} {i}")
+
+    threads = [
+        threading.Thread(target=worker, args=(b"CurveZMQMESSAGEC", 0, 2)),
+        threading.Thread(target=worker, args=(b"CurveZMQMESSAGEC", 1, 2)),
+        threading.Thread(target=worker, args=(b"CurveZMQMESSAGES", 0, 1)),
+        threading.Thread(target=worker, args=(b"CurveZMQMESSAGES", 50, 1)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+        assert not t.is_alive()
+    assert not failures
+    pure.clear_cache()
