@@ -7,12 +7,16 @@ Timing: pure Python cannot promise constant time. Python integers are
 variable-length, so big-integer arithmetic (the X25519 ladder's products and
 reductions, Poly1305's) takes time that depends on the values; the ladder's
 conditional swap is a Python branch on a secret bit; the interpreter and its
-allocator add their own data-dependent costs. What this module does keep:
-the Poly1305 tag is compared with `hmac.compare_digest`, a failed open
-raises before any plaintext is produced, and the Salsa20 rounds are the same
-sequence of operations whatever the key. Where a timing side channel matters
-(a shared host, an attacker who can measure many handshakes), install
-PyNaCl so the ``sodium`` backend (libsodium, constant time) is used.
+allocator add their own data-dependent costs; the subkey and keystream
+caches (below) make a repeated key and nonce prefix, or a counting nonce,
+faster than a new one; secrets in `bytes` and `int` objects cannot be wiped.
+What this module does keep: the Poly1305 tag is compared with
+`hmac.compare_digest`, a failed open raises before any plaintext is
+produced, and the Salsa20 rounds run the same sequence of operations
+whatever the key (on integers whose length, and so cost, can still follow
+the values). Where a timing side channel matters (a shared host, an
+attacker who can measure many handshakes), install PyNaCl so the ``sodium``
+backend (libsodium, constant time) is used.
 
 Speed comes from doing many Salsa20 blocks per interpreter step: the same
 state word of N blocks lives in one big integer, one lane per block, so one
