@@ -15,6 +15,7 @@ authenticate raises `CryptoError` and returns nothing.
 from __future__ import annotations
 
 import os
+import sys
 
 from .errors import CryptoError
 
@@ -70,6 +71,14 @@ else:
     )
 
 
+def clear_cache() -> None:
+    """Drop the pure backend's cached subkeys and keystream (secrets, kept to
+    speed up a connection's boxes); nothing to do for libsodium."""
+    pure = sys.modules.get(__name__ + ".pure")
+    if pure is not None:
+        pure.clear_cache()
+
+
 def keypair() -> tuple[bytes, bytes]:
     """A fresh (public, secret) Curve25519 key pair from the OS's randomness."""
     secret = os.urandom(KEY_SIZE)
@@ -87,6 +96,7 @@ __all__ = [
     "box_beforenm",
     "box_open",
     "box_open_afternm",
+    "clear_cache",
     "keypair",
     "scalarmult",
     "scalarmult_base",

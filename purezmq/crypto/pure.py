@@ -7,12 +7,16 @@ Timing: pure Python cannot promise constant time. Python integers are
 variable-length, so big-integer arithmetic (the X25519 ladder's products and
 reductions, Poly1305's) takes time that depends on the values; the ladder's
 conditional swap is a Python branch on a secret bit; the interpreter and its
-allocator add their own data-dependent costs. What this module does keep:
-the Poly1305 tag is compared with `hmac.compare_digest`, a failed open
-raises before any plaintext is produced, and the Salsa20 rounds are the same
-sequence of operations whatever the key. Where a timing side channel matters
-(a shared host, an attacker who can measure many handshakes), install
-PyNaCl so the ``sodium`` backend (libsodium, constant time) is used.
+allocator add their own data-dependent costs; the subkey and keystream
+caches (below) make a repeated key and nonce prefix, or a counting nonce,
+faster than a new one; secrets in `bytes` and `int` objects cannot be wiped.
+What this module does keep: the Poly1305 tag is compared with
+`hmac.compare_digest`, a failed open raises before any plaintext is
+produced, and the Salsa20 rounds run the same sequence of operations
+whatever the key (on integers whose length, and so cost, can still follow
+the values). Where a timing side channel matters (a shared host, an
+attacker who can measure many handshakes), install PyNaCl so the ``sodium``
+backend (libsodium, constant time) is used.
 
 Speed comes from doing many Salsa20 blocks per interpreter step: the same
 state word of N blocks lives in one big integer, one lane per block, so one
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import hmac
 import struct
+import sys
 from array import array
 from collections import OrderedDict
 from functools import lru_cache
@@ -67,27 +72,24 @@ def _x25519(k: bytes, u: bytes) -> bytes:
     n = (int.from_bytes(k, "little") & ((1 << 255) - 8)) | (1 << 254)
     x1 = int.from_bytes(u, "little") & ((1 << 255) - 1)
     p = _P
-    x2, z2, x3, z3 = 1, 0, x1 % p, 1
+    x2, z2, x3, z3 = 1, 0, x1, 1
     swap = 0
+    # The Montgomery ladder of RFC 7748 5, on Python integers reduced after
+    # each product; the one inversion (Fermat) comes at the end.
     for t in range(254, -1, -1):
         bit = (n >> t) & 1
-        if bit != swap:
-            x2, x3 = x3, x2
-            z2, z3 = z3, z2
+        if bit != swap:  # a branch on a secret bit: not constant time
+            x2, x3, z2, z3 = x3, x2, z3, z2
             swap = bit
         a = x2 + z2
         b = x2 - z2
-        c = x3 + z3
-        d = x3 - z3
+        da = (x3 - z3) * a % p
+        cb = (x3 + z3) * b % p
         aa = a * a % p
         bb = b * b % p
-        da = d * a % p
-        cb = c * b % p
         e = aa - bb
-        x3 = da + cb
-        x3 = x3 * x3 % p
-        z3 = da - cb
-        z3 = x1 * (z3 * z3 % p) % p
+        x3 = (da + cb) ** 2 % p
+        z3 = x1 * (da - cb) ** 2 % p
         x2 = aa * bb % p
         z2 = e * (aa + _A24 * e) % p
     if swap:
@@ -288,10 +290,15 @@ _LANE = 40
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _wide_consts(n: int) -> tuple[int, ...]:
-    rep = sum(1 << (_LANE * j) for j in range(n))
-    ramp = sum(j << (_LANE * j) for j in range(n))
+    # Built in linear time (summing n shifted terms would be quadratic): rep
+    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (a closed form of
+    # sum(j * x**j) with x = 2**_LANE).
+    rep = int.from_bytes((b"\x01" + bytes(_LANE // 8 - 1)) * n, "little")
+    ramp = ((n - 1 << (_LANE * (n + 1))) - (n << (_LANE * n)) + (1 << _LANE)) // (
+        ((1 << _LANE) - 1) ** 2
+    )
     masks = []
     for r in (7, 9, 13, 18):
         masks.append(((1 << (32 - r)) - 1) * rep)
@@ -301,9 +308,17 @@ def _wide_consts(n: int) -> tuple[int, ...]:
 
 def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
     """``count`` keystream blocks from block ``counter`` (no 32-bit wrap)."""
-    rep, ramp, m, a7, b7, a9, b9, a13, b13, a18, b18 = _wide_consts(count)
-    kw = struct.unpack("<8I", key)
+    rep, ramp = _wide_consts(count)[:2]
     n0, n1 = struct.unpack("<2I", nonce8)
+    return _wide_core(
+        key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
+    )
+
+
+def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> bytes:
+    """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
+    rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = _wide_consts(count)
+    kw = struct.unpack("<8I", key)
     j = [
         _SIGMA[0] * rep,
         kw[0] * rep,
@@ -311,10 +326,10 @@ def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
         kw[2] * rep,
         kw[3] * rep,
         _SIGMA[1] * rep,
-        n0 * rep,
-        n1 * rep,
-        (counter & _M32) * rep + ramp,
-        (counter >> 32) * rep,
+        n0,
+        n1,
+        c0,
+        c1,
         _SIGMA[2] * rep,
         kw[4] * rep,
         kw[5] * rep,
@@ -404,9 +419,17 @@ def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
 
 _DIAG_MAX = 3  # up to this many blocks the diagonal layout is faster
 
+# PyPy's JIT runs the plain one-block code on machine words several times
+# faster than the big-integer layouts (which its JIT cannot unroll): there the
+# reference code is the fast path.
+_PYPY = sys.implementation.name == "pypy"
+_hsalsa = _hsalsa20_ref if _PYPY else _hsalsa20
+
 
 def _salsa20_blocks(key: bytes, nonce8: bytes, count: int, counter: int = 0) -> bytes:
     """``count`` 64-byte Salsa20 keystream blocks, from block ``counter``."""
+    if _PYPY:
+        return _ref_blocks(key, nonce8, counter, count)
     parts = []
     while count > 0:
         # No run crosses a multiple of 2**32 (the lanes add to the low word).
@@ -424,7 +447,7 @@ def _salsa20_blocks(key: bytes, nonce8: bytes, count: int, counter: int = 0) -> 
                 done += step
         counter = (counter + run) & 0xFFFFFFFFFFFFFFFF
         count -= run
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)  # b"" for no blocks
 
 
 # XSalsa20's first step, HSalsa20(key, nonce[:16]), gives the same subkey for
@@ -436,8 +459,10 @@ _SUBKEYS_MAX = 32
 
 
 def clear_cache() -> None:
-    """Forget the cached XSalsa20 subkeys (they are secrets)."""
+    """Forget the cached XSalsa20 subkeys and keystreams (they are secrets)."""
     _SUBKEYS.clear()
+    _streams.clear()
+    _last_nonce.clear()
 
 
 def _subkey(key: bytes, prefix: bytes) -> bytes:
@@ -445,7 +470,7 @@ def _subkey(key: bytes, prefix: bytes) -> bytes:
     try:
         subkey = _SUBKEYS[tag]
     except KeyError:
-        subkey = _hsalsa20(key, prefix)
+        subkey = _hsalsa(key, prefix)
         _SUBKEYS[tag] = subkey
         while len(_SUBKEYS) > _SUBKEYS_MAX:
             try:
@@ -460,10 +485,55 @@ def _subkey(key: bytes, prefix: bytes) -> bytes:
     return subkey
 
 
+# CurveZMQ's message nonces count up by one, so once two follow each other
+# under a subkey, the first two blocks (room for a 96-byte message) of the
+# next _AHEAD nonces are made in one wide pass, and each is used once, then
+# dropped. A small box then costs a lookup instead of a Salsa20 run. Like
+# the subkeys these are secrets: bounded, and gone with `clear_cache`.
+_AHEAD = 32
+_AHEAD_MAX = 8 * _AHEAD
+_AHEAD_BYTES = 128
+_AHEAD_COUNTERS = sum(1 << (_LANE * (2 * i + 1)) for i in range(_AHEAD))  # 0, 1, 0, 1...
+_streams: dict[bytes, bytes] = {}
+_last_nonce: dict[bytes, int] = {}
+
+
+def _prefetch(subkey: bytes, first: int) -> None:
+    """Blocks 0 and 1 for the nonce suffixes first .. first + _AHEAD - 1."""
+    suffixes = [((first + i) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big") for i in range(_AHEAD)]
+    lanes = [struct.unpack("<2I", sfx) for sfx in suffixes]
+    pack = struct.Struct("<Q").pack
+    n0 = int.from_bytes(b"".join(pack(w0)[:5] * 2 for w0, _ in lanes), "little")
+    n1 = int.from_bytes(b"".join(pack(w1)[:5] * 2 for _, w1 in lanes), "little")
+    out = _wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD)
+    while len(_streams) > _AHEAD_MAX - _AHEAD:
+        try:
+            del _streams[next(iter(_streams))]
+        except (KeyError, RuntimeError, StopIteration):  # raced another thread
+            break
+    for i, sfx in enumerate(suffixes):
+        _streams[subkey + sfx] = out[_AHEAD_BYTES * i : _AHEAD_BYTES * (i + 1)]
+
+
 def _xsalsa20_stream(key: bytes, nonce24: bytes, length: int) -> bytes:
     """The first ``length`` bytes of XSalsa20(key, nonce)."""
     subkey = _subkey(key, nonce24[:16])
-    return _salsa20_blocks(subkey, nonce24[16:], (length + 63) // 64)[:length]
+    suffix = nonce24[16:]
+    if length > _AHEAD_BYTES or _PYPY:
+        return _salsa20_blocks(subkey, suffix, (length + 63) // 64)[:length]
+    stream = _streams.pop(subkey + suffix, None)
+    if stream is not None:
+        return stream[:length]
+    count = int.from_bytes(suffix, "big")
+    if _last_nonce.get(subkey) == count - 1:
+        _prefetch(subkey, count)
+        stream = _streams.pop(subkey + suffix, None)
+    if len(_last_nonce) >= _SUBKEYS_MAX and subkey not in _last_nonce:
+        _last_nonce.clear()
+    _last_nonce[subkey] = count + _AHEAD - 1 if stream is not None else count
+    if stream is not None:
+        return stream[:length]
+    return _salsa20_blocks(subkey, suffix, (length + 63) // 64)[:length]
 
 
 # --------------------------------------------------------------------------
@@ -560,7 +630,7 @@ def box_beforenm(public: bytes, secret: bytes) -> bytes:
     """HSalsa20(X25519(secret, public)): the key both sides of a box share."""
     _check(secret, 32, "secret key")
     _check(public, 32, "public key")
-    return _hsalsa20(_x25519(bytes(secret), bytes(public)), _ZERO16)
+    return _hsalsa(_x25519(bytes(secret), bytes(public)), _ZERO16)
 
 
 def box(message: bytes, nonce: bytes, public: bytes, secret: bytes) -> bytes:

@@ -6,6 +6,8 @@ run on PyPy too."""
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,14 +53,30 @@ def _poly1305_ref(key: bytes, msg: bytes) -> bytes:
     return ((h + int.from_bytes(key[16:], "little")) % 2**128).to_bytes(16, "little")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(key=keys, msg=st.one_of(st.binary(max_size=200), st.binary(min_size=1000, max_size=5000)))
 def test_poly1305_matches_textbook(key: bytes, msg: bytes) -> None:
+    assert pure._poly1305(key, msg) == _poly1305_ref(key, msg)
+
+
+@settings(max_examples=12, deadline=None)
+@given(key=keys, size=st.integers(8 * 1024 - 40, 80 * 1024), seed=st.integers(0, 2**32))
+def test_poly1305_long_messages_match_textbook(key: bytes, size: int, seed: int) -> None:
+    # The chunked path over many chunks, and the block-by-block rest.
+    msg = random.Random(seed).randbytes(size)
     assert pure._poly1305(key, msg) == _poly1305_ref(key, msg)
 
 
 def test_poly1305_extreme_values() -> None:
     # All-ones key and message: the largest r, s and blocks, long and short paths.
     key = b"\xff" * 32
-    for n in (0, 1, 16, 17, 1024, 1040, 4099):
+    for n in (0, 1, 16, 17, 1024, 1040, 4099, 8192, 8192 + 16 * 130 + 3, 65536 + 33, 70000):
         assert pure._poly1305(key, b"\xff" * n) == _poly1305_ref(key, b"\xff" * n)
+
+
+def test_wide_lane_constants() -> None:
+    # Built in closed form (linear time); here against the plain sums.
+    for n in (1, 2, 3, 4, 5, 17, 64, 100, 1025, 2048):
+        rep, ramp = pure._wide_consts(n)[:2]
+        assert rep == sum(1 << (pure._LANE * j) for j in range(n))
+        assert ramp == sum(j << (pure._LANE * j) for j in range(n))
