@@ -16,7 +16,9 @@ True, ``exception()`` returns it, ``await`` raises it). purezmq's
 ``asyncio.CancelledError``, so a Task (and ``run_sync``'s timeout, and
 ``asyncio.wait_for``) cancelled while awaiting one of these futures ends
 cancelled. pyzmq's ``cancel()`` takes no message argument, so there a
-Task's ``cancel()`` raises TypeError (spec/pyzmq.md).
+Task's ``cancel()`` raises TypeError (spec/pyzmq.md). A cancelled future
+that nobody looks at is not reported as "exception was never retrieved"
+(pyzmq's is).
 
 tornado is needed: importing this module without it raises ImportError
 saying so, as the other modules of `purezmq.eventloop` do.
@@ -53,6 +55,8 @@ class _TornadoFuture(_TornadoFutureBase[Any]):
         if self.done():
             return False
         self.set_exception(CancelledError() if msg is None else CancelledError(msg))
+        # cancelled, not failed: no "exception was never retrieved" when dropped
+        self._log_traceback = False
         return True
 
     def cancelled(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import importlib
 import socket as pysocket
 import subprocess
@@ -275,6 +276,28 @@ def test_close_cancels_pending_futures(ev: SimpleNamespace) -> None:
             assert done and f.cancelled()
             assert isinstance(f.exception(), ev.future.CancelledError)
         push.close()
+
+    run(main)
+
+
+def test_dropped_cancelled_future_is_not_reported(ev: SimpleNamespace) -> None:
+    """A cancelled future holds an exception; purezmq does not report it as "never
+    retrieved" when the future is dropped, pyzmq does (spec/pyzmq.md)."""
+
+    async def main() -> None:
+        reported: list[Any] = []
+        asyncio.get_running_loop().set_exception_handler(lambda loop, c: reported.append(c))
+        pull = ev.ctx.socket(ev.zmq.PULL)
+        pull.linger = 0
+        pull.bind(f"inproc://dropped-{id(pull)}")
+        f = pull.recv()
+        await asyncio.sleep(0)
+        f.cancel()
+        del f
+        gc.collect()
+        await asyncio.sleep(0)
+        pull.close()
+        assert bool(reported) is not ev.pure, reported
 
     run(main)
 
