@@ -114,6 +114,29 @@ def test_req_rep_on_tornado_run_sync(ev: SimpleNamespace) -> None:
         loop.close()
 
 
+def test_tornado_gen_coroutine_yields_the_futures(ev: SimpleNamespace) -> None:
+    """pyzmq's documented use: a ``tornado.gen.coroutine`` yielding the futures."""
+    gen = pytest.importorskip("tornado.gen", reason="needs tornado")
+
+    @gen.coroutine  # type: ignore[misc]
+    def exchange() -> Any:
+        rep, req = pair(ev, ("REP", "REQ"))
+        yield req.send_multipart([b"topic", b"data"])
+        request = yield rep.recv_multipart()
+        yield rep.send(b"reply")
+        reply = yield req.recv()
+        polled = yield req.poll(10)
+        close_all(rep, req)
+        return request, reply, polled
+
+    loop = tornado_ioloop.IOLoop()
+    try:
+        request, reply, polled = loop.run_sync(exchange, timeout=20)
+    finally:
+        loop.close()
+    assert (request, reply, polled) == ([b"topic", b"data"], b"reply", 0)
+
+
 def test_context_and_socket_classes(ev: SimpleNamespace) -> None:
     z, future = ev.zmq, ev.future
 
