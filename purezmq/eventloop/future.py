@@ -15,10 +15,11 @@ True, ``exception()`` returns it, ``await`` raises it). purezmq's
 `CancelledError` is an ``Exception``, as pyzmq's, and also an
 ``asyncio.CancelledError``, so a Task (and ``run_sync``'s timeout, and
 ``asyncio.wait_for``) cancelled while awaiting one of these futures ends
-cancelled. pyzmq's ``cancel()`` takes no message argument, so there a
-Task's ``cancel()`` raises TypeError (spec/pyzmq.md). A cancelled future
-that nobody looks at is not reported as "exception was never retrieved"
-(pyzmq's is).
+cancelled (``wait_for`` then raises TimeoutError, except on Python 3.12,
+which recognises only the exact class). pyzmq's ``cancel()`` takes no
+message argument, so there a Task's ``cancel()`` raises TypeError
+(spec/pyzmq.md). A cancelled future that nobody looks at is not reported
+as "exception was never retrieved" (pyzmq's is).
 
 tornado is needed: importing this module without it raises ImportError
 saying so, as the other modules of `purezmq.eventloop` do.
