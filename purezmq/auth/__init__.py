@@ -6,7 +6,9 @@
 - `create_certificates`, `load_certificate`, `load_certificates`
   (`purezmq.auth.certs`): certificate files in czmq's format.
 
-An asyncio authenticator comes with purezmq's asyncio support.
+- `purezmq.auth.asyncio.AsyncioAuthenticator`: the same, answering on the
+  running asyncio loop (`purezmq.auth.ioloop.IOLoopAuthenticator` is its
+  deprecated tornado name). As in pyzmq, neither is imported here.
 """
 
 from __future__ import annotations
