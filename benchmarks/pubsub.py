@@ -38,6 +38,7 @@ from common import (
     Children,
     Metric,
     configure,
+    cpu_seconds,
     last_endpoint,
     load,
     make_socket,
@@ -101,6 +102,7 @@ def ep_pub_flood(chan: Any, impl: str, addr: str, max_s: float) -> dict[str, flo
     send = sock.send
     perf = time.perf_counter
     sent = 0
+    c0 = cpu_seconds()
     t0 = perf()
     end = t0 + max_s
     while perf() < end:
@@ -108,7 +110,7 @@ def ep_pub_flood(chan: Any, impl: str, addr: str, max_s: float) -> dict[str, flo
             send(data)
         sent += 256
     dt = perf() - t0
-    chan.send({"sent": sent, "seconds": dt})
+    chan.send({"sent": sent, "seconds": dt, "cpu": cpu_seconds() - c0})
     marker = b"Ae" + body
     while not chan.poll(0.001):  # a marker can be dropped at the HWM too
         send(marker)
@@ -131,6 +133,7 @@ def ep_sub(
         chan.send("warm")
     while msg[1:2] == b"w":
         msg = recv()
+    c0 = cpu_seconds()
     t0 = t_last = time.perf_counter()
     limit = t0 + max_s + (GRACE_S if default_hwm else 0.0)
     n = 1  # msg is the first data message
@@ -146,7 +149,8 @@ def ep_sub(
         if t_last > limit:
             break
     dt = (t_last if default_hwm else time.perf_counter()) - t0
-    return {"msgs": n, "seconds": dt, "msg_s": n / dt if dt > 0 else 0.0}
+    cpu = cpu_seconds() - c0
+    return {"msgs": n, "seconds": dt, "msg_s": n / dt if dt > 0 else 0.0, "cpu": cpu}
 
 
 def run_pubsub(impl: str, count: int, filtered: bool, max_s: float) -> dict[str, float]:
@@ -196,6 +200,8 @@ def run_flood(impl: str, max_s: float) -> dict[str, float]:
         "min_msg_s": min(rates),
         "fraction": sum(fractions) / len(fractions),
         "pub_msg_s": sent["sent"] / sent["seconds"],
+        "pub_cpu_us": sent["cpu"] / sent["sent"] * 1e6,
+        "sub_cpu_us": sum(r["cpu"] for r in res) / max(1, sum(r["msgs"] for r in res)) * 1e6,
         "msgs": sum(r["msgs"] for r in res),
     }
 
@@ -231,6 +237,8 @@ def cases(impls: list[str], quick: bool, ipc_dir: str) -> list[Case]:
                 Metric("min_msg_s", "slower sub", True, inline=True),
                 Metric("fraction", "fraction delivered", True),
                 Metric("pub_msg_s", "sent msg/s", True),
+                Metric("pub_cpu_us", "µs CPU/msg sent", False, inline=True),
+                Metric("sub_cpu_us", "µs CPU/msg rx (each sub)", False, inline=True),
             ],
             variants=flood,
         )
