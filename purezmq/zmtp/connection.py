@@ -521,6 +521,20 @@ class Connection(OutputQueue):
             if avail < 2:
                 break
             flags = data[pos]
+            if not flags and emit is not None and traffic:
+                # The hot case: a short last frame of a message (flags 0).
+                size = data[pos + 1]
+                if size > limit:
+                    raise self._too_large(size)
+                start = pos + 2
+                stop = start + size
+                if stop > end:
+                    break  # short: never the large-frame path
+                frames.append(data[start:stop])
+                pos = stop
+                emit(frames)
+                frames = Message()
+                continue
             if flags & LONG:
                 if avail < 9:
                     break
