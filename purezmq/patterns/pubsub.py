@@ -184,7 +184,7 @@ class XPub(_TopicsCount):
             hits: list[Pipe] = []
             self._subs.match(msg[0], hits.append)
             for pipe in hits:
-                pipe.write(msg)
+                pipe.write_lossy(msg)
             return True
         return self._send_matching(msg)
 

@@ -4,7 +4,10 @@ stream_engine_t / zmtp_engine_t). Lives on the I/O thread.
 Theory of operation
 -------------------
 Reads: one ``recv`` of up to ``_RECV_SIZE`` bytes per readiness event,
-decoded into a batch of events for the session. The session can pause
+decoded into a batch of events for the session. While the codec is in the
+middle of a large body, the read goes straight into that body's buffer
+(``recv_into``, `Connection.receive_big_into`): no intermediate chunk, no
+join, and the buffer only grows with what arrived. The session can pause
 reading when its pipe to the socket is full (HWM backpressure then reaches
 the peer through TCP).
 
@@ -62,6 +65,10 @@ _SEND_MAX = 256 * 1024 if sys.implementation.name == "pypy" else 4 * 1024 * 1024
 
 
 class StreamEngine:
+    # A large body is in flight that `_read_big` reads straight into the
+    # codec's buffer (`Connection.big_need`, refreshed after every read).
+    _big_body = 0
+
     def __init__(
         self,
         loop: IOThread,
@@ -219,6 +226,9 @@ class StreamEngine:
             self._on_readable()
 
     def _on_readable(self) -> None:
+        if self._big_body:
+            self._read_big(self.conn)
+            return
         size = self._recv_size
         try:
             data = self.sock.recv(size)
@@ -245,6 +255,37 @@ class StreamEngine:
         except ProtocolError as exc:
             self._protocol_error(exc)
             return
+        self._big_body = conn.big_need
+        self._deliver(events)
+
+    def _read_big(self, conn: Connection) -> None:
+        """Read more of a large body straight into its buffer."""
+        try:
+            events = conn.receive_big_into(self.sock.recv_into)
+        except (BlockingIOError, InterruptedError):
+            return
+        except ProtocolError as exc:
+            self._protocol_error(exc)
+            return
+        except OSError as exc:
+            self.fail(self._lost_event(), exc.errno or 0, str(exc))
+            return
+        if events is None:
+            self.fail(self._lost_event(), 0, "peer closed the connection")
+            return
+        self._last_recv = time.monotonic()
+        self._big_body = conn.big_need
+        if not self._big_body:
+            # The body is complete. The next read holds the next header and
+            # the start of its body: read it small (a large fresh buffer is an
+            # mmap and a page fault per 4 KiB); the rest of a large body comes
+            # here again, into the codec's warm buffer.
+            self._recv_size = _RECV_SIZE
+            self._big_reads = 0
+        if events:
+            self._deliver(events)
+
+    def _deliver(self, events: list[ZmtpEvent]) -> None:
         if self.ready:
             self.session.engine_events(events)
         else:

@@ -173,6 +173,11 @@ class Session:
             if self.engine is not engine or engine.closed:
                 return False
             self._pump_out()
+            # The gap counts from the end of this pump: a send syscall to a
+            # loopback peer takes tens of us, and a publisher sending flat out
+            # would otherwise write through again on its next message, one
+            # small syscall per few messages on the app thread.
+            self._last_pump = _monotonic()
         finally:
             lock.release()
         return True
@@ -286,8 +291,17 @@ class Session:
         pipe = self.pipe
         if pipe is None:
             return
-        i = 0
         total = len(events)
+        if _DELIVERABLE.issuperset(map(type, events)):
+            # The usual read: messages only (one C-level scan, no Python
+            # loop per message); queue them with one call.
+            i = pipe.write_many(events, 0, total) if total else 0
+            if i < total:  # the pipe is full: hold the rest, stop reading
+                self._stalled = events[i:]
+                if self.engine is not None:
+                    self.engine.pause_reading()
+            return
+        i = 0
         while i < total:
             t = type(events[i])
             if t in _DELIVERABLE:

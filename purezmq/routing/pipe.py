@@ -353,6 +353,31 @@ class Pipe:
             self.peer._notify_readable()
         return True
 
+    def write_lossy(self, msg: Any) -> bool:
+        """`write` for a fan-out that drops at HWM (PUB): a pipe that refused
+        a message keeps refusing, without another drain attempt, until its
+        reader has taken it down to the low-water mark (libzmq's dist_t parks
+        such a pipe until then). A flooding publisher then pays one test per
+        dropped message, not a drain attempt; the reader's own pumping is
+        what empties the pipe either way."""
+        q = self._out
+        if q.hwm and len(q.items) >= q.limit:
+            if q.writer_blocked:
+                return False  # refused before, not drained since
+            q.writer_blocked = True
+            if len(q.items) >= q.limit and not self._drained(q):
+                return False
+            q.writer_blocked = False
+        if q.closed:
+            return False
+        if tracked_live:
+            _hold(msg)
+        q.items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return True
+
     def _drained(self, q: _Queue) -> bool:
         """The pipe is full: let the reader drain it on this thread if it can."""
         drain = self.peer.drain
@@ -466,6 +491,9 @@ class _ConflatePipe(Pipe):
 
     def check_write(self) -> bool:
         return not (self._out.closed or (self._in.closed and self.terminated))
+
+    def write_lossy(self, msg: Any) -> bool:
+        return self.write(msg)  # conflating: never at HWM
 
     def write_many(self, msgs: list[Any], start: int, stop: int) -> int:
         for i in range(start, stop):

@@ -23,8 +23,13 @@ READY and the first messages arriving in one read just work. Our own greeting
 
 Decoding is the hot path: frames are sliced straight out of the chunk handed
 in, a short tail waits in ``_pending``, and a large body arriving across many
-reads is collected as a list of parts and joined once, so nothing is copied
-more than once and no buffer is sized by the peer's length field. A length
+reads is collected into one bytearray that grows with what arrived (at most
+double what has arrived, plus `BIG_STEP`), never sized by the peer's length
+field. The I/O layer can read such a body straight into that buffer
+(`receive_big_into`), and the finished body is one copy of it as ``bytes``.
+The buffer is kept for the next large body (up to `BIG_KEEP` bytes), so its
+memory is already mapped: a fresh buffer per body costs a page fault per 4
+KiB, which is most of what receiving a large message costs. A length
 is judged at the header, before any of its body is kept: it must not exceed
 MAXMSGSIZE, `HANDSHAKE_FRAME_MAX` before TRAFFIC, or ``sys.maxsize``.
 
@@ -45,7 +50,7 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, NoReturn, Optional
+from typing import Any, Callable, NoReturn, Optional
 
 from .errors import (
     ZMTP_INVALID_SEQUENCE,
@@ -78,6 +83,10 @@ from .mechanisms.null import NullMechanism
 from .socktypes import COMPATIBLE, SENDS_IDENTITY, compatible
 
 LARGE_FRAME = 32 * 1024  # bodies at least this big are queued, not copied
+# A large body's buffer grows by at most max(what arrived, BIG_STEP) at a time.
+BIG_STEP = 256 * 1024
+BIG_KEEP = 4 * 1024 * 1024  # a larger large-body buffer is not kept for the next one
+_ZEROS = bytes(64 * 1024)  # what a growing large-body buffer is extended with
 # Before TRAFFIC only handshake commands travel. The largest legal one is a
 # READY/INITIATE carrying metadata (Socket-Type, an Identity of at most 255
 # bytes, a few application properties) or a CURVE INITIATE (a few hundred
@@ -217,8 +226,11 @@ class Connection(OutputQueue):
         # Input state.
         self._pending = b""  # unparsed tail, shorter than a header + LARGE_FRAME
         self._frames = Message()  # frames of the message being received
-        self._big_parts: list[bytes] = []  # pieces of a large body in flight
+        self._big_buf = bytearray()  # a large body in flight, kept for the next
+        self._big_have = 0  # bytes of the body in flight received
         self._big_need = 0  # bytes of that body still to come
+        self._big_direct = False  # in _big_buf, offered to receive_big_into
+        self._big_parts: list[bytes] = []  # or, for a smaller one, its parts
         self._big_flags = 0
         self._enter(Phase.GREETING)
 
@@ -230,8 +242,11 @@ class Connection(OutputQueue):
         self._chunks = []
         self._pending = b""
         self._frames = Message()
+        self._big_buf = bytearray()
         self._big_parts = []
+        self._big_have = 0
         self._big_need = 0
+        self._big_direct = False
         self.mechanism.detach()
 
     # ------------------------------------------------------------------
@@ -506,7 +521,7 @@ class Connection(OutputQueue):
 
         Never more than the peer actually sent: nothing is sized by a length
         field."""
-        held = len(self._pending) + sum(len(p) for p in self._big_parts)
+        held = len(self._pending) + self._big_have
         return held + sum(len(f) for f in self._frames)
 
     def _decode(self, data: bytes, events: list[ZmtpEvent]) -> None:
@@ -534,6 +549,20 @@ class Connection(OutputQueue):
             if avail < 2:
                 break
             flags = data[pos]
+            if not flags and emit is not None and traffic:
+                # The hot case: a short last frame of a message (flags 0).
+                size = data[pos + 1]
+                if size > limit:
+                    raise self._too_large(size)
+                start = pos + 2
+                stop = start + size
+                if stop > end:
+                    break  # short: never the large-frame path
+                frames.append(data[start:stop])
+                pos = stop
+                emit(frames)
+                frames = Message()
+                continue
             if flags & LONG:
                 if avail < 9:
                     break
@@ -548,7 +577,13 @@ class Connection(OutputQueue):
             if stop > end:
                 if size >= LARGE_FRAME:
                     self._big_flags = flags
-                    self._big_parts = [data[start:]]
+                    direct = size >= BIG_STEP and not self.mechanism.wraps_traffic
+                    if direct:
+                        self._big_buf[: end - start] = memoryview(data)[start:]
+                    else:
+                        self._big_parts = [data[start:]]
+                    self._big_direct = direct
+                    self._big_have = end - start
                     self._big_need = stop - end
                     pos = end
                 break
@@ -648,13 +683,86 @@ class Connection(OutputQueue):
 
     def _continue_big(self, data: bytes, events: list[ZmtpEvent]) -> bytes:
         need = self._big_need
-        if len(data) < need:
-            self._big_parts.append(data)
-            self._big_need = need - len(data)
+        have = self._big_have
+        piece = data if len(data) <= need else data[:need]
+        n = len(piece)
+        if self._big_direct:
+            self._big_buf[have : have + n] = piece  # grows by what arrived
+        else:
+            self._big_parts.append(piece)
+        self._big_have = have + n
+        self._big_need = need - n
+        if n < need:
             return b""
-        self._big_parts.append(data[:need])
-        body = b"".join(self._big_parts)
-        self._big_parts = []
+        self._big_done(events)
+        if self.phase is Phase.CLOSED:
+            return b""
+        return data[need:]
+
+    @property
+    def big_need(self) -> int:
+        """Bytes of a large body still to come that `receive_big_into` may
+        read straight into its buffer: 0 if none, if traffic is wrapped
+        (CURVE), or if the body is under `BIG_STEP` (a stream of such
+        bodies is cheaper to read in large chunks, several per read)."""
+        return self._big_need if self._big_direct else 0
+
+    def receive_big_into(self, recv_into: Callable[[memoryview], int]) -> Optional[list[ZmtpEvent]]:
+        """Read more of the large body in flight with ``recv_into(view)``
+        (e.g. ``socket.recv_into``) straight into its buffer; only while
+        `big_need` is non-zero. Returns the events (the message, once its
+        body is complete), or None at EOF (`recv_into` returned 0). The
+        buffer grows by at most max(what arrived, BIG_STEP) per call, so a
+        peer's length claim never sizes it. OSErrors propagate."""
+        need = self._big_need
+        have = self._big_have
+        buf = self._big_buf
+        room = len(buf) - have
+        if room <= 0:
+            grow = min(need, max(have, BIG_STEP))
+            while grow > 0:
+                k = min(grow, len(_ZEROS))
+                buf += _ZEROS if k == len(_ZEROS) else _ZEROS[:k]
+                grow -= k
+            room = len(buf) - have
+        whole = memoryview(buf)
+        tail = whole[have : have + min(room, need)]
+        try:
+            n = recv_into(tail)
+        finally:
+            tail.release()
+            whole.release()
+        if not n:
+            return None
+        self._big_have = have + n
+        self._big_need = need - n
+        events: list[ZmtpEvent] = []
+        if n == need:
+            try:
+                self._big_done(events)
+            except ProtocolError as exc:
+                exc.events = events
+                if self.phase is not Phase.CLOSED:
+                    self._advance(Input.PEER_VIOLATION)
+                raise
+        return events
+
+    def _big_done(self, events: list[ZmtpEvent]) -> None:
+        """The large body in flight is complete: dispatch it."""
+        if self._big_direct:
+            buf = self._big_buf
+            whole = memoryview(buf)
+            part = whole[: self._big_have]
+            body = bytes(part)  # the one copy: the buffer is kept, its pages mapped
+            part.release()
+            whole.release()
+            if len(buf) > BIG_KEEP:
+                self._big_buf = bytearray()
+            self._big_direct = False
+        else:
+            body = b"".join(self._big_parts)
+            self._big_parts = []
+        self._big_have = 0
         self._big_need = 0
         flags = self._big_flags
         if self._wrapped:
@@ -669,9 +777,6 @@ class Connection(OutputQueue):
             if not flags & MORE:
                 self._emit(frames, events)
                 self._frames = Message()
-        if self.phase is Phase.CLOSED:
-            return b""
-        return data[need:]
 
     # ------------------------------------------------------------------
     # Commands
