@@ -33,6 +33,7 @@ with ``loop.call_in_loop``.
 
 from __future__ import annotations
 
+import platform
 import socket
 import struct
 import sys
@@ -62,6 +63,15 @@ _IOV_MAX = 512
 # buffer's worth anyway; PyPy copies every buffer it is handed on each call,
 # so offering a deep queue there costs a copy of all of it per call.
 _SEND_MAX = 256 * 1024 if sys.implementation.name == "pypy" else 4 * 1024 * 1024
+
+
+# PyPy's socket module lacks SO_PEERCRED; Linux numbers it 17 on these machines.
+_LINUX_SO_PEERCRED = (
+    17
+    if sys.platform.startswith("linux")
+    and platform.machine() in ("x86_64", "aarch64", "i686", "armv7l", "riscv64")
+    else None
+)
 
 
 class StreamEngine:
@@ -200,7 +210,7 @@ class StreamEngine:
 
     def _peer_credentials(self) -> str:
         """An ipc peer as libzmq names it: ``localhost:uid:gid:pid`` (Linux)."""
-        peercred = getattr(socket, "SO_PEERCRED", None)
+        peercred = getattr(socket, "SO_PEERCRED", _LINUX_SO_PEERCRED)
         if peercred is None or self.sock.family != getattr(socket, "AF_UNIX", None):
             return ""
         try:
