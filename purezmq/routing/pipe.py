@@ -361,22 +361,9 @@ class Pipe:
         dropped message, not a drain attempt; the reader's own pumping is
         what empties the pipe either way."""
         q = self._out
-        if q.hwm and len(q.items) >= q.limit:
-            if q.writer_blocked:
-                return False  # refused before, not drained since
-            q.writer_blocked = True
-            if len(q.items) >= q.limit and not self._drained(q):
-                return False
-            q.writer_blocked = False
-        if q.closed:
-            return False
-        if tracked_live:
-            _hold(msg)
-        q.items.append(msg)
-        if q.reader_asleep:
-            q.reader_asleep = False
-            self.peer._notify_readable()
-        return True
+        if q.writer_blocked and q.hwm and len(q.items) >= q.limit:
+            return False  # refused before, not drained since
+        return self.write(msg)
 
     def _drained(self, q: _Queue) -> bool:
         """The pipe is full: let the reader drain it on this thread if it can."""
