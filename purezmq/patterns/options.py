@@ -93,6 +93,18 @@ def _curve_key_raw(v: bytes) -> bytes:
     return key
 
 
+def _curve_key_row(option: O) -> tuple[int, Row]:
+    """A CURVE key option: stored raw, write-only (see the table)."""
+    return _stored(
+        option,
+        "bytes",
+        b"",
+        lambda v: _curve_key(v) is not None,
+        readable=False,
+        convert=_curve_key_raw,
+    )
+
+
 def _heartbeat_ttl(v: int) -> int:
     """libzmq keeps the TTL in deciseconds, truncating toward zero."""
     return int(v / 100) * 100
@@ -195,30 +207,7 @@ TABLE: dict[int, Row] = dict(
         # the raw key; pyzmq 27 cannot read a key back (its 255-byte buffer is
         # neither size libzmq answers to: EINVAL), so neither can we.
         _stored(O.CURVE_SERVER, "int", 0, _bool),
-        _stored(
-            O.CURVE_PUBLICKEY,
-            "bytes",
-            b"",
-            lambda v: _curve_key(v) is not None,
-            readable=False,
-            convert=_curve_key_raw,
-        ),
-        _stored(
-            O.CURVE_SECRETKEY,
-            "bytes",
-            b"",
-            lambda v: _curve_key(v) is not None,
-            readable=False,
-            convert=_curve_key_raw,
-        ),
-        _stored(
-            O.CURVE_SERVERKEY,
-            "bytes",
-            b"",
-            lambda v: _curve_key(v) is not None,
-            readable=False,
-            convert=_curve_key_raw,
-        ),
+        *(_curve_key_row(o) for o in (O.CURVE_PUBLICKEY, O.CURVE_SECRETKEY, O.CURVE_SERVERKEY)),
         _stored(O.ZAP_DOMAIN, "bytes", b"", _name_255),
         _stored(O.ZAP_ENFORCE_DOMAIN, "int", 0, convert=lambda v: int(bool(v))),
         _stored(O.INVERT_MATCHING, "int", 0, convert=lambda v: int(bool(v))),
