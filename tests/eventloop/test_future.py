@@ -29,6 +29,7 @@ from tests.testing import load_lib, terminate
 
 tornado_concurrent = pytest.importorskip("tornado.concurrent", reason="needs tornado")
 tornado_ioloop = pytest.importorskip("tornado.ioloop", reason="needs tornado")
+tornado_util = pytest.importorskip("tornado.util", reason="needs tornado")
 
 T = 5.0  # seconds: the bound of every await
 
@@ -282,7 +283,7 @@ def test_run_sync_timeout_while_awaiting_a_recv() -> None:
 
     loop = tornado_ioloop.IOLoop()
     try:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(tornado_util.TimeoutError):  # TimeoutError from 3.11 on
             loop.run_sync(main, timeout=0.05)
     finally:
         loop.close()
@@ -308,6 +309,9 @@ def test_close_cancels_pending_futures(ev: SimpleNamespace) -> None:
 def test_dropped_cancelled_future_is_not_reported(ev: SimpleNamespace) -> None:
     """A cancelled future holds an exception; purezmq does not report it as "never
     retrieved" when the future is dropped, pyzmq does (spec/pyzmq.md)."""
+
+    if not ev.pure and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's report comes when the future is collected, later on PyPy's GC")
 
     async def main() -> None:
         reported: list[Any] = []

@@ -11,6 +11,7 @@ import errno
 import os
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
@@ -226,6 +227,8 @@ def test_user_id_from_zap_is_a_message_property(
     roles: tuple[str, str], contexts: dict[str, Any]
 ) -> None:
     slib, clib = LIBS[roles[0]], LIBS[roles[1]]
+    if slib is not purezmq and sys.implementation.name == "pypy":
+        pytest.skip("pyzmq's cffi backend (PyPy) does not implement Frame.get")
     handler = ZapHandler(slib, contexts[roles[0]], user_id=b"alice")
     try:
         server = _server(slib, contexts[roles[0]], "PULL")
