@@ -44,6 +44,7 @@ __all__ = [
     "box_beforenm",
     "box_open",
     "box_open_afternm",
+    "afternm_codec",
     "scalarmult",
     "scalarmult_base",
     "secretbox",
@@ -622,6 +623,49 @@ def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
 
 box_afternm = secretbox  # a box with a precomputed key is a secretbox under it
 box_open_afternm = secretbox_open
+
+Sealer = Callable[[bytes, bytes, bytes], bytes]
+Opener = Callable[[bytes, int, bytes], tuple[int, bytes]]
+
+
+def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
+    """The per-message pair for one precomputed key, checked here once.
+
+    ``seal(header, plain, nonce)`` is ``header + box_afternm(plain, nonce, key)``;
+    ``open(data, offset, nonce)`` opens the box at ``data[offset:]`` and gives
+    the plaintext's first byte and the rest (a CurveZMQ MESSAGE's flags byte
+    and frame), raising `CryptoError` when it does not authenticate or has no
+    first byte. Nonces must be 24 bytes (not checked: callers build them)."""
+    key = bytes(key)
+    _check(key, 32, "key")
+    stream_of = _xsalsa20_stream
+    poly = _poly1305
+    from_bytes = int.from_bytes
+    compare = hmac.compare_digest
+
+    def seal(header: bytes, plain: bytes, nonce: bytes) -> bytes:
+        n = len(plain)
+        stream = stream_of(key, nonce, 32 + n)
+        cipher = (from_bytes(plain, "little") ^ from_bytes(stream[32:], "little")).to_bytes(
+            n, "little"
+        )
+        return header + poly(stream[:32], cipher) + cipher
+
+    def open_(data: bytes, offset: int, nonce: bytes) -> tuple[int, bytes]:
+        start = offset + 16
+        n = len(data) - start
+        if n < 1:
+            raise CryptoError("box too short for its first byte")
+        cipher = bytes(data[start:])
+        stream = stream_of(key, nonce, 32 + n)
+        if not compare(poly(stream[:32], cipher), bytes(data[offset:start])):
+            raise CryptoError("box failed to authenticate")
+        return cipher[0] ^ stream[32], (
+            from_bytes(cipher[1:], "little") ^ from_bytes(stream[33:], "little")
+        ).to_bytes(n - 1, "little")
+
+    return seal, open_
+
 
 _ZERO16 = bytes(16)
 
