@@ -389,14 +389,26 @@ class Connection(OutputQueue):
         we send it the same way (spec/interop.md #12)."""
         wrap = self.mechanism.wrap
         write = self._write_frame
+        out = self._out
         for frames in messages:
             t = type(frames)
             if t is not list and t is not Message and isinstance(frames, Event):
                 self.send(frames)  # a subscription, in the peer's dialect
+                out = self._out
                 continue
             last = len(frames) - 1
             for i, body in enumerate(frames):
-                write(0, wrap(MORE if i < last else 0, bytes(body)))
+                if type(body) is not bytes:
+                    body = bytes(body)
+                box = wrap(MORE if i < last else 0, body)
+                size = len(box)
+                if size < 256:  # _write_frame's short case, inline
+                    out.append(0)
+                    out.append(size)
+                    out += box
+                else:
+                    write(0, box)
+                    out = self._out
 
     def send(self, event: Event | Message) -> None:
         """Queue an event: Message, Subscribe, Cancel, Ping or Pong."""
@@ -594,7 +606,11 @@ class Connection(OutputQueue):
         pos = 0
         end = len(data)
         limit = self._limit
-        on_wrapped = self._on_wrapped
+        unwrap = self.mechanism.unwrap
+        frames = self._frames
+        # One MESSAGE box per frame, opened here (`_on_wrapped` inline): a
+        # message frame, or a traffic command.
+        emit = events.append if not self._sub_receiver else None
         while True:
             avail = end - pos
             if avail < 2:
@@ -619,9 +635,21 @@ class Connection(OutputQueue):
                     pos = end
                 break
             pos = stop
-            on_wrapped(data[start:stop], events)
-            if self.phase is Phase.CLOSED:
-                return
+            flags, body = unwrap(data[start:stop])
+            if flags & COMMAND:
+                self._frames = frames
+                self._on_traffic_command(body, events)
+                if self.phase is Phase.CLOSED:
+                    return
+                frames = self._frames
+                continue
+            frames.append(body)
+            if not flags & MORE:
+                if emit is not None:
+                    emit(frames)
+                else:
+                    self._emit(frames, events)
+                self._frames = frames = Message()
         if pos < end:
             self._pending = data[pos:]
 
