@@ -725,14 +725,15 @@ def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
 box_afternm = secretbox  # a box with a precomputed key is a secretbox under it
 box_open_afternm = secretbox_open
 
-Sealer = Callable[[bytes, bytes, bytes], bytes]
+Sealer = Callable[[bytes, bytes, bytes, bytes], bytes]
 Opener = Callable[[bytes, int, bytes], tuple[int, bytes]]
 
 
 def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     """The per-message pair for one precomputed key, checked here once.
 
-    ``seal(header, plain, nonce)`` is ``header + box_afternm(plain, nonce, key)``;
+    ``seal(header, first, data, nonce)`` is ``header + box_afternm(first +
+    data, nonce, key)`` (``first`` one byte: a CurveZMQ MESSAGE's flags);
     ``open(data, offset, nonce)`` opens the box at ``data[offset:]`` and gives
     the plaintext's first byte and the rest (a CurveZMQ MESSAGE's flags byte
     and frame), raising `CryptoError` when it does not authenticate or has no
@@ -744,7 +745,8 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     from_bytes = int.from_bytes
     compare = hmac.compare_digest
 
-    def seal(header: bytes, plain: bytes, nonce: bytes) -> bytes:
+    def seal(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
+        plain = first + data
         n = len(plain)
         stream = stream_of(key, nonce, 32 + n)
         cipher = (from_bytes(plain, "little") ^ from_bytes(stream[32:], "little")).to_bytes(

@@ -83,7 +83,7 @@ box_afternm = secretbox  # a box with a precomputed key is a secretbox under it
 box_open_afternm = secretbox_open
 
 
-Sealer = Callable[[bytes, bytes, bytes], bytes]
+Sealer = Callable[[bytes, bytes, bytes, bytes], bytes]
 Opener = Callable[[bytes, int, bytes], tuple[int, bytes]]
 _FAST_SRC = 1024  # above this, a box is read in place rather than sliced out
 
@@ -91,7 +91,8 @@ _FAST_SRC = 1024  # above this, a box is read in place rather than sliced out
 def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     """The per-message pair for one precomputed key, checked here once.
 
-    ``seal(header, plain, nonce)`` is ``header + box_afternm(plain, nonce, key)``;
+    ``seal(header, first, data, nonce)`` is ``header + box_afternm(first +
+    data, nonce, key)`` (``first`` one byte: a CurveZMQ MESSAGE's flags);
     ``open(data, offset, nonce)`` opens the box at ``data[offset:]`` and gives
     the plaintext's first byte and the rest (a CurveZMQ MESSAGE's flags byte
     and frame), raising `CryptoError` when it does not authenticate or has no
@@ -100,8 +101,8 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     _check(key, 32, "key")
     if _lib is None:  # pragma: no cover - only without PyNaCl's cffi module
 
-        def seal_slow(header: bytes, plain: bytes, nonce: bytes) -> bytes:
-            return header + secretbox(plain, nonce, key)
+        def seal_slow(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
+            return header + secretbox(first + bytes(data), nonce, key)
 
         def open_slow(data: bytes, offset: int, nonce: bytes) -> tuple[int, bytes]:
             if len(data) - offset < 17:
@@ -118,27 +119,40 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     seal_c = _lib.crypto_secretbox_easy
     open_c = _lib.crypto_secretbox_open_easy
 
-    def seal(header: bytes, plain: bytes, nonce: bytes) -> bytes:
-        if type(plain) is not bytes:
-            plain = bytes(plain)
+    # Scratch buffers, reused while big enough: a fresh 64 KiB buffer per
+    # message costs more (allocation, page faults) than the copy out of it.
+    # One codec serves one connection, on one thread at a time.
+    scratch: list[Any] = [new("unsigned char[]", 256), new("unsigned char[]", 256)]
+
+    def room(i: int, size: int) -> Any:
+        buf = scratch[i]
+        if len(buf) < size:
+            buf = scratch[i] = new("unsigned char[]", max(size, 2 * len(buf)))
+        return buf
+
+    def seal(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
         h = len(header)
-        n = len(plain)
-        out = new("unsigned char[]", h + 16 + n)
+        n = len(data) + 1
+        plain = room(0, n)
+        memmove(plain, first, 1)
+        memmove(plain + 1, data, n - 1)
+        out = room(1, h + 16 + n)
         memmove(out, header, h)
         seal_c(out + h, plain, n, nonce, key)
-        return buffer(out)[:]  # type: ignore[no-any-return]
+        return buffer(out, h + 16 + n)[:]  # type: ignore[no-any-return]
 
     def open_(data: bytes, offset: int, nonce: bytes) -> tuple[int, bytes]:
-        if type(data) is not bytes:
-            data = bytes(data)
         size = len(data) - offset - 16
         if size < 1:
             raise CryptoError("box too short for its first byte")
-        out = new("unsigned char[]", size)
-        src = from_buffer(data) + offset if size > _FAST_SRC else data[offset:]
+        out = room(0, size)
+        if size > _FAST_SRC or type(data) is not bytes:
+            src = from_buffer(data) + offset  # in place (a view, or a big box)
+        else:
+            src = data[offset:]
         if open_c(out, src, size + 16, nonce, key):
             raise CryptoError("box failed to authenticate")
-        return out[0], buffer(out)[1:]
+        return out[0], buffer(out, size)[1:]
 
     return seal, open_
 

@@ -630,12 +630,15 @@ class Connection(OutputQueue):
             if stop > end:
                 if size >= LARGE_FRAME:
                     self._big_flags = flags
-                    self._big_parts = [data[start:]]
+                    part: Any = memoryview(data)[start:]  # joined when whole
+                    self._big_parts = [part]
                     self._big_need = stop - end
                     pos = end
                 break
             pos = stop
-            flags, body = unwrap(data[start:stop])
+            # A big box is read in place (a view), a small one sliced out.
+            box: Any = data[start:stop] if size < 1024 else memoryview(data)[start:stop]
+            flags, body = unwrap(box)
             if flags & COMMAND:
                 self._frames = frames
                 self._on_traffic_command(body, events)

@@ -149,7 +149,7 @@ class _CurveBase(Mechanism):
         n = self._nonce
         self._nonce = n + 1
         nonce = _pack_nonce(n)
-        return seal(_MESSAGE + nonce, _FROM_WIRE[flags & 5] + data, self._send_prefix + nonce)
+        return seal(_MESSAGE + nonce, _FROM_WIRE[flags & 5], data, self._send_prefix + nonce)
 
     def unwrap(self, data: bytes) -> tuple[int, bytes]:
         """A MESSAGE command body (name included) -> (wire flags, frame)."""
