@@ -133,6 +133,11 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     def seal(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
         h = len(header)
         n = len(data) + 1
+        if n <= _FAST_SRC:  # small: a fresh buffer beats the scratch's bookkeeping
+            out = new("unsigned char[]", h + 16 + n)
+            seal_c(out + h, first + data, n, nonce, key)
+            memmove(out, header, h)
+            return buffer(out)[:]  # type: ignore[no-any-return]
         plain = room(0, n)
         memmove(plain, first, 1)
         memmove(plain + 1, data, n - 1)
@@ -143,14 +148,18 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
 
     def open_(data: bytes, offset: int, nonce: bytes) -> tuple[int, bytes]:
         size = len(data) - offset - 16
+        if size <= _FAST_SRC and type(data) is bytes:
+            if size < 1:
+                raise CryptoError("box too short for its first byte")
+            out = new("unsigned char[]", size)
+            if open_c(out, data[offset:], size + 16, nonce, key):
+                raise CryptoError("box failed to authenticate")
+            return out[0], buffer(out)[1:]
         if size < 1:
             raise CryptoError("box too short for its first byte")
         out = room(0, size)
-        if size > _FAST_SRC or type(data) is not bytes:
-            src = from_buffer(data) + offset  # in place (a view, or a big box)
-        else:
-            src = data[offset:]
-        if open_c(out, src, size + 16, nonce, key):
+        # read in place: a view, or a big box not worth slicing out
+        if open_c(out, from_buffer(data) + offset, size + 16, nonce, key):
             raise CryptoError("box failed to authenticate")
         return out[0], buffer(out, size)[1:]
 
