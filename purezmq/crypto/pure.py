@@ -647,6 +647,54 @@ _POLY_CHUNK = 32  # blocks summed per reduction on the long path
 _BIG_ENDIAN_HOST = array("I", b"\x01\x00\x00\x00")[0] != 1
 
 
+# Long messages: _POLY_LANES Horner evaluations side by side in one integer.
+# Block i goes to lane i % L of row i // L; each row is added to the
+# accumulator, which is then multiplied by r**L (one C-level product for all
+# lanes) and brought back under about 2**131 per lane by folding 2**130 = 5
+# twice (mask, shift, times 5). A lane is 34 bytes, room for a 131-bit value
+# times a 130-bit r**L. At the end lane l is weighted by r**(L - l).
+_POLY_LANES = 64
+_POLY_LANE_BYTES = 34
+_POLY_LANES_MIN = 8 * _POLY_LANES  # blocks; below this the dot products win
+
+
+@lru_cache(maxsize=4)
+def _poly_lane_consts(lanes: int) -> tuple[int, int, bytes]:
+    w = _POLY_LANE_BYTES
+    rep = int.from_bytes((b"\x01" + bytes(w - 1)) * lanes, "little")
+    return ((1 << 130) - 1) * rep, ((1 << (8 * w - 130)) - 1) * rep, b"\x01" * lanes
+
+
+def _poly1305_lanes(r: int, msg: bytes, rows: int) -> int:
+    """h over the first rows * _POLY_LANES blocks of msg (not reduced)."""
+    p = _P1305
+    lanes = _POLY_LANES
+    w = _POLY_LANE_BYTES
+    blocks = rows * lanes
+    spread = bytearray(blocks * w)
+    for b in range(16):
+        spread[b::w] = msg[b : blocks * 16 : 16]
+    spread[16::w] = b"\x01" * blocks  # the 2**128 pad bit of each block
+    lo, hi, _ = _poly_lane_consts(lanes)
+    r_lanes = pow(r, lanes, p)
+    row = lanes * w
+    view = memoryview(spread)
+    frombytes = int.from_bytes
+    acc = frombytes(view[:row], "little")
+    for t in range(row, blocks * w, row):
+        acc *= r_lanes
+        acc = (acc & lo) + ((acc >> 130) & hi) * 5
+        acc = (acc & lo) + ((acc >> 130) & hi) * 5
+        acc += frombytes(view[t : t + row], "little")
+    out = acc.to_bytes(row + 8, "little")
+    power = r
+    h = 0
+    for lane in range(lanes - 1, -1, -1):
+        h += frombytes(out[lane * w : lane * w + w], "little") * power
+        power = power * r % p
+    return h
+
+
 def _poly1305(key: bytes, msg: bytes) -> bytes:
     r = int.from_bytes(key[:16], "little") & _CLAMP
     s = int.from_bytes(key[16:32], "little")
@@ -656,7 +704,11 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
     h = 0
     pos = 0
     k = _POLY_CHUNK
-    if full >= 2 * k:
+    if full >= _POLY_LANES_MIN and not _PYPY:
+        rows = full // _POLY_LANES
+        h = _poly1305_lanes(r, msg, rows) % p
+        pos = rows * _POLY_LANES * 16
+    elif full >= 2 * k:
         # Sum k blocks at a time: h = h * r**k + sum(m_i * r**(k - i)).
         # Each block is two 64-bit words; its 2**128 pad bit sums to a
         # constant per chunk.
