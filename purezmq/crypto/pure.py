@@ -6,7 +6,9 @@ results are byte for byte those of libsodium (the tests compare both).
 Timing: pure Python cannot promise constant time. Python integers are
 variable-length, so big-integer arithmetic (the X25519 ladder's products and
 reductions, Poly1305's) takes time that depends on the values; the ladder's
-conditional swap is a Python branch on a secret bit; the interpreter and its
+conditional swap is a Python branch on a secret bit, the fixed-base table
+(new key pairs) is indexed by the secret's nibbles and the inversions use
+extended Euclid (`pow(z, -1, p)`), whose steps follow the value; the interpreter and its
 allocator add their own data-dependent costs; the subkey and keystream
 caches (below) make a repeated key and nonce prefix, or a counting nonce,
 faster than a new one; secrets in `bytes` and `int` objects cannot be wiped.
