@@ -389,6 +389,7 @@ class Connection(OutputQueue):
         we send it the same way (spec/interop.md #12)."""
         wrap = self.mechanism.wrap
         write = self._write_frame
+        short = _SHORT[0]  # the 2-byte header of a short frame without flags
         out = self._out
         for frames in messages:
             t = type(frames)
@@ -397,14 +398,13 @@ class Connection(OutputQueue):
                 out = self._out
                 continue
             last = len(frames) - 1
-            for i, body in enumerate(frames):
+            for i, body in enumerate(frames) if last else ((0, frames[0]),):
                 if type(body) is not bytes:
                     body = bytes(body)
                 box = wrap(MORE if i < last else 0, body)
                 size = len(box)
                 if size < 256:  # _write_frame's short case, inline
-                    out.append(0)
-                    out.append(size)
+                    out += short[size]
                     out += box
                 else:
                     write(0, box)
