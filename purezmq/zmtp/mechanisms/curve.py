@@ -25,8 +25,10 @@ client hands the cookie back in INITIATE; after INITIATE it forgets s', the
 cookie key and its long-term secret. The client forgets c' and its long-term
 secret once INITIATE is sent (and the C'/S key that HELLO and WELCOME
 share, one X25519 on each side instead of two, at WELCOME). What stays is the one precomputed key of the
-connection (``_precom``), needed for every MESSAGE. Python cannot wipe the
-bytes objects: dropping the references is what "forget" means here.
+connection (``_precom``), needed for every MESSAGE, and the codec made from
+it at READY (``_seal``/``_open``, `crypto.afternm_codec`; libsodium's keeps
+scratch buffers that hold the last big frame). Python cannot wipe the bytes
+objects: dropping the references is what "forget" means here.
 """
 
 from __future__ import annotations
