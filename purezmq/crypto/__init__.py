@@ -47,6 +47,9 @@ BACKEND = _load_backend()
 
 if BACKEND == "sodium":
     from .sodium import (
+        Opener,
+        Sealer,
+        afternm_codec,
         box,
         box_afternm,
         box_beforenm,
@@ -59,6 +62,9 @@ if BACKEND == "sodium":
     )
 else:
     from .pure import (
+        Opener,
+        Sealer,
+        afternm_codec,
         box,
         box_afternm,
         box_beforenm,
@@ -91,6 +97,9 @@ __all__ = [
     "MAC_SIZE",
     "NONCE_SIZE",
     "CryptoError",
+    "Opener",
+    "Sealer",
+    "afternm_codec",
     "box",
     "box_afternm",
     "box_beforenm",

@@ -404,14 +404,26 @@ class Connection(OutputQueue):
         we send it the same way (spec/interop.md #12)."""
         wrap = self.mechanism.wrap
         write = self._write_frame
+        short = _SHORT[0]  # the 2-byte header of a short frame without flags
+        out = self._out
         for frames in messages:
             t = type(frames)
             if t is not list and t is not Message and isinstance(frames, Event):
                 self.send(frames)  # a subscription, in the peer's dialect
+                out = self._out
                 continue
             last = len(frames) - 1
-            for i, body in enumerate(frames):
-                write(0, wrap(MORE if i < last else 0, bytes(body)))
+            for i, body in enumerate(frames) if last else ((0, frames[0]),):
+                if type(body) is not bytes:
+                    body = bytes(body)
+                box = wrap(MORE if i < last else 0, body)
+                size = len(box)
+                if size < 256:  # _write_frame's short case, inline
+                    out += short[size]
+                    out += box
+                else:
+                    write(0, box)
+                    out = self._out
 
     def send(self, event: Event | Message) -> None:
         """Queue an event: Message, Subscribe, Cancel, Ping or Pong."""
@@ -629,7 +641,11 @@ class Connection(OutputQueue):
         pos = 0
         end = len(data)
         limit = self._limit
-        on_wrapped = self._on_wrapped
+        unwrap = self.mechanism.unwrap
+        frames = self._frames
+        # One MESSAGE box per frame, opened here (`_on_wrapped` inline): a
+        # message frame, or a traffic command.
+        emit = events.append if not self._sub_receiver else None
         while True:
             avail = end - pos
             if avail < 2:
@@ -649,14 +665,29 @@ class Connection(OutputQueue):
             if stop > end:
                 if size >= LARGE_FRAME:
                     self._big_flags = flags
-                    self._big_parts = [data[start:]]
+                    part: Any = memoryview(data)[start:]  # joined when whole
+                    self._big_parts = [part]
                     self._big_need = stop - end
                     pos = end
                 break
             pos = stop
-            on_wrapped(data[start:stop], events)
-            if self.phase is Phase.CLOSED:
-                return
+            # A big box is read in place (a view), a small one sliced out.
+            box: Any = data[start:stop] if size < 1024 else memoryview(data)[start:stop]
+            flags, body = unwrap(box)
+            if flags & COMMAND:
+                self._frames = frames
+                self._on_traffic_command(body, events)
+                if self.phase is Phase.CLOSED:
+                    return
+                frames = self._frames
+                continue
+            frames.append(body)
+            if not flags & MORE:
+                if emit is not None:
+                    emit(frames)
+                else:
+                    self._emit(frames, events)
+                self._frames = frames = Message()
         if pos < end:
             self._pending = data[pos:]
 

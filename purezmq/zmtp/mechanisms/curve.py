@@ -25,8 +25,10 @@ client hands the cookie back in INITIATE; after INITIATE it forgets s', the
 cookie key and its long-term secret. The client forgets c' and its long-term
 secret once INITIATE is sent (and the C'/S key that HELLO and WELCOME
 share, one X25519 on each side instead of two, at WELCOME). What stays is the one precomputed key of the
-connection (``_precom``), needed for every MESSAGE. Python cannot wipe the
-bytes objects: dropping the references is what "forget" means here.
+connection (``_precom``), needed for every MESSAGE, and the codec made from
+it at READY (``_seal``/``_open``, `crypto.afternm_codec`; libsodium's keeps
+scratch buffers that hold the last big frame). Python cannot wipe the bytes
+objects: dropping the references is what "forget" means here.
 """
 
 from __future__ import annotations
@@ -72,15 +74,13 @@ _HELLO_PLAIN = bytes(64)
 _U64 = struct.Struct(">Q")
 _pack_nonce = _U64.pack
 _unpack_nonce = _U64.unpack_from
-_seal_afternm = crypto.box_afternm  # the per-message pair, looked up once
-_open_afternm = crypto.box_open_afternm
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
 _BOX_COMMAND = 0x02
 # box flags byte -> wire flags, and wire flags -> box flags byte
 _TO_WIRE = (0, MORE, COMMAND, COMMAND | MORE)
-_FROM_WIRE = {0: b"\x00", MORE: b"\x01", COMMAND: b"\x02", COMMAND | MORE: b"\x03"}
+_FROM_WIRE = (b"\x00", b"\x01", b"", b"", b"\x02", b"\x03")  # by wire flags & 5
 
 
 def _crypto_failure(what: str) -> RemoteProtocolError:
@@ -104,6 +104,9 @@ class _State(enum.Enum):
     FAILED = 6
 
 
+_READY = _State.READY
+
+
 class _CurveBase(Mechanism):
     """What both sides share: short nonces and the MESSAGE box."""
 
@@ -117,6 +120,8 @@ class _CurveBase(Mechanism):
         self._nonce = 1  # our next short nonce
         self._peer_nonce = 0  # the last short nonce the peer used
         self._precom: Optional[bytes] = None  # C'/S' shared key, once known
+        self._seal: Optional[crypto.Sealer] = None  # MESSAGE boxes, once READY
+        self._open: Optional[crypto.Opener] = None
         self._state = _State.FAILED
 
     def _next_nonce(self) -> bytes:
@@ -131,16 +136,22 @@ class _CurveBase(Mechanism):
 
     _SECRETS: tuple[str, ...] = ()
 
+    def _go_ready(self, precom: bytes) -> None:
+        """The handshake is over: MESSAGE boxes under ``precom`` from now on."""
+        self._precom = precom
+        self._seal, self._open = crypto.afternm_codec(precom)
+        self._state = _READY
+        self.done = True
+
     def wrap(self, flags: int, data: bytes) -> bytes:
         """One frame as a MESSAGE command body (name included)."""
-        precom = self._precom
-        if precom is None or self._state is not _State.READY:
+        seal = self._seal
+        if seal is None or self._state is not _READY:
             raise LocalProtocolError("CURVE traffic before the handshake is done")
         n = self._nonce
         self._nonce = n + 1
         nonce = _pack_nonce(n)
-        plain = _FROM_WIRE[flags & (MORE | COMMAND)] + data
-        return _MESSAGE + nonce + _seal_afternm(plain, self._send_prefix + nonce, precom)
+        return seal(_MESSAGE + nonce, _FROM_WIRE[flags & 5], data, self._send_prefix + nonce)
 
     def unwrap(self, data: bytes) -> tuple[int, bytes]:
         """A MESSAGE command body (name included) -> (wire flags, frame)."""
@@ -152,13 +163,13 @@ class _CurveBase(Mechanism):
                 f"CURVE MESSAGE nonce {n} is not above {self._peer_nonce}", ZMTP_INVALID_SEQUENCE
             )
         self._peer_nonce = n
-        precom = self._precom
-        assert precom is not None
+        open_ = self._open
+        assert open_ is not None
         try:
-            plain = _open_afternm(data[16:], self._recv_prefix + data[8:16], precom)
+            flags, body = open_(data, 16, self._recv_prefix + data[8:16])
         except CryptoError:
             raise _crypto_failure("CURVE MESSAGE box does not open") from None
-        return _TO_WIRE[plain[0] & 3], plain[1:]
+        return _TO_WIRE[flags & 3], body
 
     @staticmethod
     def _refuse_message(data: bytes) -> NoReturn:
@@ -262,8 +273,7 @@ class CurveClient(_CurveBase):
             raise _crypto_failure("CURVE READY box does not open") from None
         (self._peer_nonce,) = _U64.unpack(raw)
         self.peer_properties = decode_metadata(plain)
-        self._state = _State.READY
-        self.done = True
+        self._go_ready(self._precom)
 
 
 class CurveServer(_CurveBase):
@@ -391,8 +401,7 @@ class CurveServer(_CurveBase):
                 self._metadata, b"CurveZMQREADY---" + nonce, self._precom
             )
             self.send_command(b"READY", nonce + ready_box)
-            self._state = _State.READY
-            self.done = True
+            self._go_ready(self._precom)
         else:
             self._state = _State.FAILED
             self._precom = None
