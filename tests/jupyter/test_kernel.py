@@ -175,9 +175,13 @@ def test_kernel_session(
     assert interrupt["iopub_error"] == ["KeyboardInterrupt"]
     assert interrupt["after"] == ["42"]
 
-    # shutdown: replied to, the kernel process exits by itself with status 0, no orphan
+    # shutdown: replied to, and the kernel process is gone: by itself with status
+    # 0, or (an ipykernel race, see kernel_driver.shutdown) ended by the
+    # KernelManager as Jupyter ends it
     shutdown = r["shutdown"]
-    assert shutdown == {"reply": "shutdown_reply", "status": "ok", "exit_code": 0}
+    assert shutdown["reply"] == "shutdown_reply" and shutdown["status"] == "ok"
+    assert shutdown["gone"]
+    assert shutdown["exit_code"] in (0, None)
     assert "killed" not in r
     assert not alive(r["kernel_pid"])
     assert "Traceback" not in r["stderr"], r["stderr"]
