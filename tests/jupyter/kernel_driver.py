@@ -205,6 +205,7 @@ async def shutdown(kc: Any, km: Any) -> dict[str, Any]:
         # KernelManager ends such a kernel after shutdown_wait_time; so do we.
         await done(km.shutdown_kernel(now=False))
     return {
+        "ended_by_manager": by_itself is None,
         "reply": reply.get("msg_type"),
         "status": reply.get("content", {}).get("status"),
         "exit_code": 0 if by_itself == 0 else by_itself,
@@ -262,10 +263,13 @@ async def session(km: Any) -> dict[str, Any]:
         result["shutdown"] = await shutdown(kc, km)
     finally:
         kc.stop_channels()
-        if km.provisioner is not None and km.provisioner.process.poll() is None:
+        ended = result.get("shutdown", {}).get("ended_by_manager", False)
+        proc = getattr(km.provisioner, "process", None)
+        if proc is not None and proc.poll() is None:
             result["killed"] = True
             await done(km.shutdown_kernel(now=True))
-        await done(km.cleanup_resources())
+        elif not ended:  # shutdown_kernel cleans up after itself
+            await done(km.cleanup_resources())
     return result
 
 
