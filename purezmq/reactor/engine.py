@@ -324,8 +324,12 @@ class StreamEngine:
                     return
 
     def _protocol_error(self, exc: ProtocolError) -> None:
+        # Nothing the peer sent before the error is lost: the handshake may
+        # have completed, and messages arrived, in the read that failed.
         if exc.events and self.ready:
-            self.session.engine_events(exc.events)  # nothing delivered is lost
+            self.session.engine_events(exc.events)
+        elif exc.events and any(isinstance(ev, Ready) for ev in exc.events):
+            self._handshake_events([ev for ev in exc.events if not isinstance(ev, AuthRequest)])
         # Send what the codec queued (an ERROR command) before closing.
         if self.conn.has_output():
             try:

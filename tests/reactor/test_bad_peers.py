@@ -169,3 +169,27 @@ def test_handshake_timeout(ctx: zmq.Context, pull: Any) -> None:
     wait_for_event(monitor, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
     raw.close()
     monitor.close(0)
+
+
+def test_oversize_message_in_the_handshakes_last_read_keeps_earlier_ones(
+    ctx: zmq.Context, pull: Any
+) -> None:
+    """READY, a good message and an oversize frame arrive in one read: the
+    handshake completes, the good message is delivered, then the peer goes."""
+    pull.setsockopt(zmq.MAXMSGSIZE, 1000)
+    port = _port(pull)
+    raw = _raw(port)
+    conn = Connection(socket_type="PUSH")
+    greeting = b""
+    while len(greeting) < 64:  # the server's greeting; it waits for ours
+        data = raw.recv(64 - len(greeting))
+        assert data, "peer closed during handshake"
+        greeting += data
+    conn.receive_data(greeting)
+    wire = conn.data_to_send()  # our greeting and READY
+    wire += b"\x00\x04fine" + b"\x02" + (5000).to_bytes(8, "big") + b"x" * 5000
+    raw.sendall(wire)
+    assert pull.recv() == b"fine"
+    assert _closed_by_peer(raw)
+    raw.close()
+    _healthy(ctx, pull, port)
