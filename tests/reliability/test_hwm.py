@@ -4,9 +4,11 @@ against purezmq and libzmq (pyzmq):
 - SNDHWM is exact: with no peer yet, a connecting socket queues exactly
   SNDHWM messages before EAGAIN.
 - A stalled peer costs at most SNDHWM messages in user space.
-- No more drops at HWM than libzmq under the same burst: 10,000 requests
-  through a ROUTER-ROUTER broker to a DEALER echo worker (tcp, default HWMs,
-  each in its own thread) all come back.
+- No drop before a pipe reaches its HWM: 10,000 requests through a
+  ROUTER-ROUTER broker to a DEALER echo worker (tcp, default HWMs, each in
+  its own thread), with up to 900 in flight, all come back. (With no bound
+  in flight, whether a ROUTER drops depends on how fast the worker thread
+  runs and how much the kernel buffers, for libzmq too.)
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def test_a_stalled_peer_costs_at_most_sndhwm_messages() -> None:
     ctx.destroy(linger=0)
 
 
-def test_a_burst_through_a_router_broker_loses_nothing(lib: Any) -> None:
+def test_a_router_broker_below_hwm_loses_nothing(lib: Any) -> None:
     n = 10_000
     ctx = lib.test_ctx
     stop = threading.Event()
@@ -150,12 +152,15 @@ def test_a_burst_through_a_router_broker_loses_nothing(lib: Any) -> None:
     for t in threads:
         t.start()
     try:
-        for i in range(n):
-            client.send(b"%d" % i)
-        got = 0
+        window = 900  # below every pipe's HWM (1000), so no ROUTER may drop
+        sent = got = 0
+        replies: list[bytes] = []
         try:
             while got < n:
-                client.recv()
+                while sent < n and sent - got < window:
+                    client.send(b"%d" % sent)
+                    sent += 1
+                replies.append(client.recv())
                 got += 1
         except lib.Again:
             pass
@@ -165,5 +170,6 @@ def test_a_burst_through_a_router_broker_loses_nothing(lib: Any) -> None:
             t.join(5)
     assert not errors
     assert got == n
+    assert sorted(replies) == sorted(b"%d" % i for i in range(n))
     for s in (frontend, backend, worker, client):
         s.close()
