@@ -386,17 +386,17 @@ class StreamEngine:
 
     def flush(self) -> None:
         """Send whatever the Connection has queued; keep the rest for later."""
-        if self.closed:
+        if self.closed or not self.conn.has_output():
             return
-        conn = self.conn
-        if conn.has_output():
-            chunks = conn.take_output()
-            if self._wq:
-                self._wq.extend(chunks)
-                return  # already waiting for EVENT_WRITE
-            self._wq = chunks
+        chunks = self.conn.take_output()
         if self._wq:
-            self._send_queued()
+            # Waiting for EVENT_WRITE: only on_writable sends now, because it
+            # also tells the session to pump again. Sending here could empty
+            # the queue with nobody told, and the pipe would never drain.
+            self._wq.extend(chunks)
+            return
+        self._wq = chunks
+        self._send_queued()
 
     def _send_queued(self) -> None:
         wq = self._wq
