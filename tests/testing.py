@@ -339,6 +339,41 @@ class RelayThread:
 # ---------------------------------------------------------------------------
 
 
+ZapVerdict = Callable[[list[bytes]], "tuple[bytes, bytes, bytes]"]
+
+
+class ZapHandler:
+    """An RFC 27 handler answering on its own thread: a REP socket bound at
+    inproc://zeromq.zap.01 in `ctx` (purezmq or pyzmq). `decide(request)`
+    gets the request's frames (version, request id, domain, address,
+    identity, mechanism, credentials...) and returns (status code, status
+    text, user id). `requests` keeps every request answered."""
+
+    def __init__(self, lib: Any, ctx: Any, decide: ZapVerdict) -> None:
+        self.sock = ctx.socket(lib.REP)
+        self.sock.linger = 0
+        self.sock.bind("inproc://zeromq.zap.01")
+        self.requests: list[list[bytes]] = []
+        self._decide = decide
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self.sock.poll(20):
+                continue
+            request = self.sock.recv_multipart()
+            self.requests.append(request)
+            code, text, user_id = self._decide(request)
+            self.sock.send_multipart([b"1.0", request[1], code, text, user_id, b""])
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(JOIN_TIMEOUT)
+        self.sock.close(0)
+
+
 class FakeClock:
     """Seconds that move only when a test says so."""
 

@@ -1,8 +1,8 @@
 """CURVE (RFC 25/26) and ZAP for CURVE (RFC 27) between purezmq and libzmq (pyzmq).
 
 Every test runs in each direction (purezmq server with a pyzmq client, the
-reverse, and purezmq on both sides); the ZAP handler is a small REP-style
-ROUTER written here, in whichever library the server uses.
+reverse, and purezmq on both sides); the ZAP handler (`tests.testing.ZapHandler`)
+runs in whichever library the server uses.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import purezmq
 from purezmq import crypto
 from purezmq.utils import z85
 from purezmq.zmtp.errors import ZMTP_CRYPTOGRAPHIC
-from tests.testing import make_socket, split_frames, wait_for_event, watch
+from tests.testing import ZapHandler, make_socket, split_frames, wait_for_event, watch
 
 zmq = pytest.importorskip("zmq")
 
@@ -34,38 +34,16 @@ DIRECTIONS = [("purezmq", "pyzmq"), ("pyzmq", "purezmq"), ("purezmq", "purezmq")
 DIRECTION_IDS = ["purezmq-server", "pyzmq-server", "purezmq-both"]
 
 
-class ZapHandler:
-    """RFC 27 handler bound at inproc://zeromq.zap.01 in `ctx`: accepts the
-    CURVE keys in `allowed` (None: every key), with `user_id` as User-Id."""
+def curve_zap(
+    lib: Any, ctx: Any, allowed: Optional[set[bytes]] = None, user_id: bytes = b"alice"
+) -> ZapHandler:
+    """Accepts the CURVE keys in `allowed` (None: every key), with `user_id` as User-Id."""
 
-    def __init__(
-        self, lib: Any, ctx: Any, allowed: Optional[set[bytes]] = None, user_id: bytes = b"alice"
-    ) -> None:
-        self.sock = ctx.socket(lib.ROUTER)
-        self.sock.linger = 0
-        self.sock.bind("inproc://zeromq.zap.01")
-        self.allowed = allowed
-        self.user_id = user_id
-        self.requests: list[list[bytes]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+    def decide(request: list[bytes]) -> tuple[bytes, bytes, bytes]:
+        ok = request[5] == b"CURVE" and (allowed is None or request[6] in allowed)
+        return (b"200", b"OK", user_id) if ok else (b"400", b"Unknown key", b"")
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            if not self.sock.poll(20):
-                continue
-            msg = self.sock.recv_multipart()
-            rid, _empty, version, request_id, _domain, _addr, _ident, mechanism, *creds = msg
-            self.requests.append(msg[1:])
-            ok = mechanism == b"CURVE" and (self.allowed is None or creds[0] in self.allowed)
-            status = [b"200", b"OK", self.user_id] if ok else [b"400", b"Unknown key", b""]
-            self.sock.send_multipart([rid, b"", version, request_id, *status, b""])
-        self.sock.close(0)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
+    return ZapHandler(lib, ctx, decide)
 
 
 @pytest.fixture
@@ -117,7 +95,7 @@ def test_push_pull_over_curve(
     if transport == "ipc" and not hasattr(socket, "AF_UNIX"):
         pytest.skip("no Unix-domain sockets here")
     slib, clib = LIBS[roles[0]], LIBS[roles[1]]
-    handler = ZapHandler(slib, contexts[roles[0]]) if zap else None
+    handler = curve_zap(slib, contexts[roles[0]]) if zap else None
     try:
         server = _server(slib, contexts[roles[0]], "PULL")
         addr = _bind(server, transport, ipc_dir)
@@ -133,8 +111,8 @@ def test_push_pull_over_curve(
         if handler is not None:
             # ZAP saw the client's long-term public key, 32 raw bytes
             (req,) = handler.requests
-            assert req[1] == b"1.0"
-            assert req[6] == b"CURVE" and req[7:] == [CLIENT_PUBLIC]
+            assert req[0] == b"1.0"
+            assert req[5] == b"CURVE" and req[6:] == [CLIENT_PUBLIC]
         client.close(0)
         server.close(0)
     finally:
@@ -167,7 +145,7 @@ def test_wrong_server_key_no_connection_and_the_monitor_says_why(
 @pytest.mark.parametrize("roles", DIRECTIONS, ids=DIRECTION_IDS)
 def test_refused_client_key(roles: tuple[str, str], contexts: dict[str, Any]) -> None:
     slib, clib = LIBS[roles[0]], LIBS[roles[1]]
-    handler = ZapHandler(slib, contexts[roles[0]], allowed={SERVER_PUBLIC})  # not the client
+    handler = curve_zap(slib, contexts[roles[0]], allowed={SERVER_PUBLIC})  # not the client
     try:
         server = _server(slib, contexts[roles[0]], "PULL", timeout_ms=300)
         smon = watch(server)
@@ -181,7 +159,7 @@ def test_refused_client_key(roles: tuple[str, str], contexts: dict[str, Any]) ->
         assert s_seen[-1][1] == 400 and c_seen[-1][1] == 400
         with pytest.raises(slib.Again):
             server.recv()
-        assert handler.requests[0][7:] == [CLIENT_PUBLIC]
+        assert handler.requests[0][6:] == [CLIENT_PUBLIC]
         for s in (smon, cmon, client, server):
             s.close(0)
     finally:
@@ -229,7 +207,7 @@ def test_user_id_from_zap_is_a_message_property(
     slib, clib = LIBS[roles[0]], LIBS[roles[1]]
     if slib is not purezmq and sys.implementation.name == "pypy":
         pytest.skip("pyzmq's cffi backend (PyPy) does not implement Frame.get")
-    handler = ZapHandler(slib, contexts[roles[0]], user_id=b"alice")
+    handler = curve_zap(slib, contexts[roles[0]], user_id=b"alice")
     try:
         server = _server(slib, contexts[roles[0]], "PULL")
         addr = _bind(server, "tcp", "")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 
 import purezmq
-from tests.testing import make_socket, wait_for_event
+from tests.testing import ZapHandler, make_socket, wait_for_event
 
 zmq = pytest.importorskip("zmq")
 from zmq.auth.thread import ThreadAuthenticator
@@ -16,40 +15,20 @@ from zmq.auth.thread import ThreadAuthenticator
 PASSWORDS = {"admin": "secret"}
 
 
-class PurezmqZapHandler:
-    """A minimal ZAP handler (RFC 27) on a purezmq ROUTER in the same context."""
+def plain_zap(context: purezmq.Context) -> ZapHandler:
+    """A ZAP handler on purezmq checking PLAIN credentials against PASSWORDS."""
 
-    def __init__(self, context: purezmq.Context) -> None:
-        self.sock = context.socket(purezmq.ROUTER)
-        self.sock.linger = 0
-        self.sock.bind("inproc://zeromq.zap.01")
-        self.requests: list[list[bytes]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+    def decide(request: list[bytes]) -> tuple[bytes, bytes, bytes]:
+        mechanism, *creds = request[5:]
+        ok = mechanism == b"PLAIN" and PASSWORDS.get(creds[0].decode()) == creds[1].decode()
+        return (b"200", b"OK", creds[0]) if ok else (b"400", b"Invalid credentials", b"")
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            if not self.sock.poll(50):
-                continue
-            msg = self.sock.recv_multipart()
-            rid, empty, version, request_id, domain, address, identity, mechanism, *creds = msg
-            self.requests.append(msg)
-            ok = mechanism == b"PLAIN" and PASSWORDS.get(creds[0].decode()) == creds[1].decode()
-            status = [b"200", b"OK"] if ok else [b"400", b"Invalid credentials"]
-            self.sock.send_multipart(
-                [rid, b"", version, request_id, *status, creds[0] if ok else b"", b""]
-            )
-        self.sock.close(0)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
+    return ZapHandler(purezmq, context, decide)
 
 
 @pytest.mark.parametrize("good", [True, False], ids=["accepted", "refused"])
 def test_pyzmq_client_to_purezmq_plain_server(good: bool, ctx: purezmq.Context, pyctx: Any) -> None:
-    zap = PurezmqZapHandler(ctx)
+    zap = plain_zap(ctx)
     server = make_socket(ctx, purezmq.PULL, timeout_ms=1500)
     server.plain_server = 1
     monitor = server.get_monitor_socket()
@@ -65,7 +44,7 @@ def test_pyzmq_client_to_purezmq_plain_server(good: bool, ctx: purezmq.Context, 
         with pytest.raises(purezmq.Again):
             server.recv()
         wait_for_event(monitor, purezmq.EVENT_HANDSHAKE_FAILED_AUTH)
-    assert zap.requests and zap.requests[0][7] == b"PLAIN"
+    assert zap.requests and zap.requests[0][5] == b"PLAIN"
     client.close(0)
     monitor.close(0)
     server.close(0)
@@ -117,7 +96,7 @@ def test_purezmq_client_to_pyzmq_plain_server(good: bool, ctx: purezmq.Context, 
 
 
 def test_purezmq_plain_both_sides(ctx: purezmq.Context) -> None:
-    zap = PurezmqZapHandler(ctx)
+    zap = plain_zap(ctx)
     server = make_socket(ctx, purezmq.ROUTER)
     server.plain_server = 1
     port = server.bind_to_random_port("tcp://127.0.0.1")

@@ -4,49 +4,27 @@ client refused by ZAP does not hammer the handler with retries."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.testing import Monitor, load_lib
+from tests.testing import Monitor, ZapHandler, load_lib
 
 AUTH_FAILED = 0x4000  # EVENT_HANDSHAKE_FAILED_AUTH
 
 
-class DenyAll:
-    """A ZAP handler that refuses every request with 400 and counts them."""
-
-    def __init__(self, lib: Any, ctx: Any) -> None:
-        self.sock = ctx.socket(lib.REP)
-        self.sock.linger = 0
-        self.sock.bind("inproc://zeromq.zap.01")
-        self.requests: list[list[bytes]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if not self.sock.poll(20):
-                continue
-            req = self.sock.recv_multipart()
-            self.requests.append(req)
-            self.sock.send_multipart([b"1.0", req[1], b"400", b"go away", b"", b""])
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close(0)
+def deny_all(lib: Any, ctx: Any) -> ZapHandler:
+    """A ZAP handler that refuses every request with 400 (and counts them)."""
+    return ZapHandler(lib, ctx, lambda request: (b"400", b"go away", b""))
 
 
 @pytest.fixture(params=["purezmq", "pyzmq"])
-def env(request: Any) -> Iterator[tuple[Any, Any, DenyAll]]:
+def env(request: Any) -> Iterator[tuple[Any, Any, ZapHandler]]:
     lib = load_lib(request.param)
     ctx = lib.Context()
-    handler = DenyAll(lib, ctx)
+    handler = deny_all(lib, ctx)
     try:
         yield lib, ctx, handler
     finally:

@@ -14,44 +14,21 @@ from __future__ import annotations
 
 import errno
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 
+from tests.testing import ZapHandler
+
 _EVENT = struct.Struct("=HI")
 _QUIET = 0.5  # how long "nothing arrives" / "no retry" is watched for
 
 
-class ZapHandler:
-    """A ZAP handler on a REP socket in `lib`'s context; `decide(request)`
-    returns the status code. Counts the requests it answers."""
-
-    def __init__(self, lib: Any, decide: Callable[[list[bytes]], bytes]) -> None:
-        self.requests: list[list[bytes]] = []
-        self._stop = threading.Event()
-        self._sock = lib.test_ctx.socket(lib.REP)
-        self._sock.linger = 0
-        self._sock.bind("inproc://zeromq.zap.01")
-        self._decide = decide
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if not self._sock.poll(20):
-                continue
-            req = self._sock.recv_multipart()
-            self.requests.append(req)
-            status = self._decide(req)
-            self._sock.send_multipart([b"1.0", req[1], status, b"", b"", b""])
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
+def zap_handler(lib: Any, decide: Callable[[list[bytes]], bytes]) -> ZapHandler:
+    """A ZAP handler in `lib`'s test context; `decide(request)` returns the status code."""
+    return ZapHandler(lib, lib.test_ctx, lambda request: (decide(request), b"", b""))
 
 
 def _events(monitor: Any, timeout: float = 10.0, until: int = 0) -> list[tuple[int, int]]:
@@ -87,7 +64,7 @@ def _client(lib: Any, endpoint: str) -> Any:
 
 
 def test_null_with_a_domain_asks_zap_and_a_denial_keeps_messages_out(lib: Any) -> None:
-    handler = ZapHandler(lib, lambda req: b"400" if req[3] == b"127.0.0.1" else b"200")
+    handler = zap_handler(lib, lambda req: b"400" if req[3] == b"127.0.0.1" else b"200")
     try:
         pull, monitor, endpoint = _null_server(lib, b"test")
         push = _client(lib, endpoint)
@@ -104,7 +81,7 @@ def test_null_with_a_domain_asks_zap_and_a_denial_keeps_messages_out(lib: Any) -
 
 
 def test_null_with_a_domain_is_let_through_by_an_accepting_handler(lib: Any) -> None:
-    handler = ZapHandler(lib, lambda req: b"200")
+    handler = zap_handler(lib, lambda req: b"200")
     try:
         pull, monitor, endpoint = _null_server(lib, b"test")
         pull.rcvtimeo = 5000
@@ -140,7 +117,7 @@ def test_zap_enforce_domain_without_a_handler_refuses(lib: Any) -> None:
 
 
 def test_a_temporary_failure_is_reported_with_its_code(lib: Any) -> None:
-    handler = ZapHandler(lib, lambda req: b"300")
+    handler = zap_handler(lib, lambda req: b"300")
     try:
         pull, monitor, endpoint = _null_server(lib, b"test")
         push = _client(lib, endpoint)
@@ -160,7 +137,7 @@ def pyzmq_plain_server() -> Iterator[tuple[str, ZapHandler]]:
     zmq = pytest.importorskip("zmq")
     ctx = zmq.Context()
     zmq.test_ctx = ctx
-    handler = ZapHandler(zmq, lambda req: b"400")
+    handler = zap_handler(zmq, lambda req: b"400")
     server = ctx.socket(zmq.PULL)
     server.linger = 0
     server.plain_server = True
