@@ -385,21 +385,36 @@ def _hsalsa20(key: bytes, inp: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# Salsa20, the wide layout: word i of N blocks in one integer, a 40-bit lane
-# per block (a 32-bit word, room for an addition's carry, byte-aligned for
-# the copy out). A rotation of the 33-bit sum t needs no mask first:
-# ((t & A) << r) keeps the low 32 - r bits, ((t >> 32 - r) & B) the next r.
+# Salsa20, the wide layout: word i of N blocks in one integer, a 34-bit lane
+# per block (a 32-bit word and room for an addition's carry). A rotation of
+# the 33-bit sum t needs no mask first: ((t & A) << r) keeps the low 32 - r
+# bits, ((t >> 32 - r) & B) the next r. Big-integer operations cost about
+# their length (additions and shifts some three times a mask or an xor), so
+# the lanes are as narrow as the carry allows; on the way out, lanes 1, 2, 3
+# of every four move up 6, 4, 2 bits so that each word starts on a byte (the
+# four at bytes 0, 5, 9, 13 of 17), and byte slices then put the words of
+# every block in place.
 
-_LANE = 40
+_LANE = 34
+_GROUP = 17  # bytes holding four lanes
+_GROUP_AT = (0, 5, 9, 13)  # where each lane of a group starts once aligned
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
+
+
+def _every_fourth(first: int, n: int) -> int:
+    """A 1 at lanes first, first + 4, ... below n."""
+    k = (n - first + 3) // 4
+    if k <= 0:
+        return 0
+    return (((1 << (4 * _LANE * k)) - 1) // ((1 << (4 * _LANE)) - 1)) << (_LANE * first)
 
 
 @lru_cache(maxsize=64)
 def _wide_consts(n: int) -> tuple[int, ...]:
     # Built in linear time (summing n shifted terms would be quadratic): rep
-    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (a closed form of
-    # sum(j * x**j) with x = 2**_LANE).
-    rep = int.from_bytes((b"\x01" + bytes(_LANE // 8 - 1)) * n, "little")
+    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (closed forms of
+    # sum(x**j) and sum(j * x**j) with x = 2**_LANE).
+    rep = ((1 << (_LANE * n)) - 1) // ((1 << _LANE) - 1)
     ramp = ((n - 1 << (_LANE * (n + 1))) - (n << (_LANE * n)) + (1 << _LANE)) // (
         ((1 << _LANE) - 1) ** 2
     )
@@ -407,21 +422,32 @@ def _wide_consts(n: int) -> tuple[int, ...]:
     for r in (7, 9, 13, 18):
         masks.append(((1 << (32 - r)) - 1) * rep)
         masks.append(((1 << r) - 1) * rep)
-    return (rep, ramp, _M32 * rep, *masks)
+    q0, q1, q2, q3 = (_every_fourth(k, n) for k in range(4))
+    align = (
+        _M32 * (q0 + q2),  # step 1 keeps lanes 0 and 2 where they are,
+        _M32 * (q1 + q3),  # moves 1 and 3 up 2 bits;
+        _M32 * (q0 + (q3 << 2)),  # step 2 keeps 0 and 3,
+        _M32 * ((q1 << 2) + q2),  # moves 1 and 2 up 4 more
+    )
+    return (rep, ramp, _M32 * rep, *masks, *align)
 
 
 def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
     """``count`` keystream blocks from block ``counter`` (no 32-bit wrap)."""
     rep, ramp = _wide_consts(count)[:2]
     n0, n1 = struct.unpack("<2I", nonce8)
-    return _wide_core(
-        key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
+    return bytes(
+        _wide_core(
+            key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
+        )
     )
 
 
-def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> bytes:
+def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> bytearray:
     """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
-    rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = _wide_consts(count)
+    consts = _wide_consts(count)
+    rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = consts[:11]
+    keep1, move1, keep2, move2 = consts[11:]
     kw = struct.unpack("<8I", key)
     j = [
         _SIGMA[0] * rep,
@@ -444,81 +470,86 @@ def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> by
     x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 = j
     for _ in range(10):
         t = x0 + x12
-        x4 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x4 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x4 + x0
-        x8 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x8 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x8 + x4
-        x12 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x12 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x12 + x8
-        x0 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x0 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x5 + x1
-        x9 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x9 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x9 + x5
-        x13 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x13 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x13 + x9
-        x1 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x1 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x1 + x13
-        x5 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x5 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x10 + x6
-        x14 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x14 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x14 + x10
-        x2 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x2 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x2 + x14
-        x6 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x6 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x6 + x2
-        x10 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x10 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x15 + x11
-        x3 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x3 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x3 + x15
-        x7 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x7 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x7 + x3
-        x11 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x11 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x11 + x7
-        x15 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x15 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x0 + x3
-        x1 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x1 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x1 + x0
-        x2 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x2 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x2 + x1
-        x3 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x3 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x3 + x2
-        x0 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x0 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x5 + x4
-        x6 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x6 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x6 + x5
-        x7 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x7 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x7 + x6
-        x4 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x4 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x4 + x7
-        x5 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x5 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x10 + x9
-        x11 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x11 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x11 + x10
-        x8 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x8 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x8 + x11
-        x9 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x9 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x9 + x8
-        x10 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x10 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x15 + x14
-        x12 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x12 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x12 + x15
-        x13 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x13 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x13 + x12
-        x14 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x14 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x14 + x13
-        x15 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x15 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
     out = bytearray(64 * count)
-    view = memoryview(out)
-    size = 5 * count
+    size = _GROUP * ((count + 3) // 4)
+    ends = [_GROUP * ((count - k + 3) // 4) for k in range(4)]
     final = (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15)
     for i in range(16):
-        lanes = ((final[i] + j[i]) & m).to_bytes(size, "little")
-        base = 4 * i
-        view[base::64] = lanes[0::5]
-        view[base + 1 :: 64] = lanes[1::5]
-        view[base + 2 :: 64] = lanes[2::5]
-        view[base + 3 :: 64] = lanes[3::5]
-    return bytes(out)
+        y = (final[i] + j[i]) & m
+        y = (y & keep1) | ((y & move1) << 2)
+        lanes = ((y & keep2) | ((y & move2) << 4)).to_bytes(size, "little")
+        for k in range(4):
+            at = _GROUP_AT[k]
+            end = ends[k]
+            base = 64 * k + 4 * i
+            out[base::256] = lanes[at:end:_GROUP]
+            out[base + 1 :: 256] = lanes[at + 1 : end : _GROUP]
+            out[base + 2 :: 256] = lanes[at + 2 : end : _GROUP]
+            out[base + 3 :: 256] = lanes[at + 3 : end : _GROUP]
+    return out
 
 
 _DIAG_MAX = 3  # up to this many blocks the diagonal layout is faster
@@ -605,11 +636,13 @@ _last_nonce: dict[bytes, int] = {}
 def _prefetch(subkey: bytes, first: int) -> None:
     """Blocks 0 and 1 for the nonce suffixes first .. first + _AHEAD - 1."""
     suffixes = [((first + i) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big") for i in range(_AHEAD)]
-    lanes = [struct.unpack("<2I", sfx) for sfx in suffixes]
-    pack = struct.Struct("<Q").pack
-    n0 = int.from_bytes(b"".join(pack(w0)[:5] * 2 for w0, _ in lanes), "little")
-    n1 = int.from_bytes(b"".join(pack(w1)[:5] * 2 for _, w1 in lanes), "little")
-    out = _wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD)
+    n0 = n1 = 0
+    pair = 1 + (1 << _LANE)  # a nonce's two lanes (blocks 0 and 1)
+    for i, sfx in enumerate(suffixes):
+        w0, w1 = struct.unpack("<2I", sfx)
+        n0 |= (w0 * pair) << (2 * _LANE * i)
+        n1 |= (w1 * pair) << (2 * _LANE * i)
+    out = bytes(_wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD))
     while len(_streams) > _AHEAD_MAX - _AHEAD:
         try:
             del _streams[next(iter(_streams))]
@@ -645,56 +678,74 @@ def _xsalsa20_stream(key: bytes, nonce24: bytes, length: int) -> bytes:
 
 _P1305 = (1 << 130) - 5
 _CLAMP = 0x0FFFFFFC0FFFFFFC0FFFFFFC0FFFFFFF
-_POLY_CHUNK = 32  # blocks summed per reduction on the long path
+_POLY_CHUNK = 32  # blocks summed per reduction on the middle path
 _BIG_ENDIAN_HOST = array("I", b"\x01\x00\x00\x00")[0] != 1
 
 
-# Long messages: _POLY_LANES Horner evaluations side by side in one integer.
-# Block i goes to lane i % L of row i // L; each row is added to the
-# accumulator, which is then multiplied by r**L (one C-level product for all
-# lanes) and brought back under about 2**131 per lane by folding 2**130 = 5
-# twice (mask, shift, times 5). A lane is 34 bytes, room for a 131-bit value
-# times a 130-bit r**L. At the end lane l is weighted by r**(L - l).
-_POLY_LANES = 64
-_POLY_LANE_BYTES = 34
-_POLY_LANES_MIN = 8 * _POLY_LANES  # blocks; below this the dot products win
+# Long messages: rows of L blocks (L even) read straight from the message as
+# one integer each, blocks in 128-bit lanes. A mask and a shift part a row
+# into its even and its odd blocks, each now alone in a 256-bit lane. Block l
+# of row i (of R) carries the weight r**(L * (R - 1 - i)) * r**(L - l): the
+# row's factor w_i is the same for every lane, so a whole row costs four
+# C-level products (even and odd blocks times the low 60 and the high 70 bits
+# of w_i, which keeps every lane under 2**256 however many rows are summed)
+# and nothing is reduced until all rows are in. Then the lanes are folded
+# (2**130 = 5 mod p), weighted r**(L - l) and summed; the 2**128 pad bit of
+# every block is one geometric sum, added once.
+_POLY_ROW_MIN = 64  # blocks per row, at least (below, the dot products win)
+_M60 = (1 << 60) - 1
 
 
-@lru_cache(maxsize=4)
-def _poly_lane_consts(lanes: int) -> tuple[int, int, bytes]:
-    w = _POLY_LANE_BYTES
-    rep = int.from_bytes((b"\x01" + bytes(w - 1)) * lanes, "little")
-    return ((1 << 130) - 1) * rep, ((1 << (8 * w - 130)) - 1) * rep, b"\x01" * lanes
+@lru_cache(maxsize=8)
+def _poly_lane_consts(half: int) -> tuple[int, int, int]:
+    rep = ((1 << (256 * half)) - 1) // ((1 << 256) - 1)  # a 1 in each 256-bit lane
+    return ((1 << 128) - 1) * rep, ((1 << 130) - 1) * rep, ((1 << 126) - 1) * rep
 
 
-def _poly1305_lanes(r: int, msg: bytes, rows: int) -> int:
-    """h over the first rows * _POLY_LANES blocks of msg (not reduced)."""
+def _poly1305_rows(r: int, msg: bytes, width: int, rows: int) -> int:
+    """h after the first rows * width blocks of msg, reduced."""
     p = _P1305
-    lanes = _POLY_LANES
-    w = _POLY_LANE_BYTES
-    blocks = rows * lanes
-    spread = bytearray(blocks * w)
-    for b in range(16):
-        spread[b::w] = msg[b : blocks * 16 : 16]
-    spread[16::w] = b"\x01" * blocks  # the 2**128 pad bit of each block
-    lo, hi, _ = _poly_lane_consts(lanes)
-    r_lanes = pow(r, lanes, p)
-    row = lanes * w
-    view = memoryview(spread)
+    half = width // 2
+    blocks, lo, hi = _poly_lane_consts(half)
+    step = pow(r, width, p)
+    weights = [1]
+    for _ in range(rows - 1):
+        weights.append(weights[-1] * step % p)
+    weights.reverse()
+    view = memoryview(msg)
     frombytes = int.from_bytes
-    acc = frombytes(view[:row], "little")
-    for t in range(row, blocks * w, row):
-        acc *= r_lanes
-        acc = (acc & lo) + ((acc >> 130) & hi) * 5
-        acc = (acc & lo) + ((acc >> 130) & hi) * 5
-        acc += frombytes(view[t : t + row], "little")
-    out = acc.to_bytes(row + 8, "little")
-    power = r
+    size = 16 * width
+    el = eh = ol = oh = 0
+    pos = 0
+    for w in weights:
+        x = frombytes(view[pos : pos + size], "little")
+        pos += size
+        even = x & blocks
+        odd = (x >> 128) & blocks
+        wl = w & _M60
+        wh = w >> 60
+        el += even * wl
+        eh += even * wh
+        ol += odd * wl
+        oh += odd * wh
+    # Lane bounds: el, ol < rows * 2**188 and eh, oh < rows * 2**198; a fold
+    # (low 130 bits + 5 * the rest) brings a lane under 2**131.
+    even = el + (((eh & lo) + ((eh >> 130) & hi) * 5) << 60)
+    odd = ol + (((oh & lo) + ((oh >> 130) & hi) * 5) << 60)
+    even = (even & lo) + ((even >> 130) & hi) * 5
+    odd = (odd & lo) + ((odd >> 130) & hi) * 5
+    both = even * r  # r < 2**124: lanes under 2**255
+    both = (both & lo) + ((both >> 130) & hi) * 5 + odd  # lane q: E_q * r + O_q
+    out = both.to_bytes(32 * half + 1, "little")
+    r2 = r * r % p
     h = 0
-    for lane in range(lanes - 1, -1, -1):
-        h += frombytes(out[lane * w : lane * w + w], "little") * power
-        power = power * r % p
-    return h
+    for q in range(0, 32 * half, 32):
+        h = (h * r2 + frombytes(out[q : q + 32], "little")) % p
+    h = h * r
+    # The pad bits: 2**128 * (r + r**2 + ... + r**n), n blocks.
+    n = width * rows
+    pads = n if r == 1 else (pow(r, n + 1, p) - r) * pow(r - 1, -1, p)
+    return (h + (pads << 128)) % p
 
 
 def _poly1305(key: bytes, msg: bytes) -> bytes:
@@ -706,11 +757,16 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
     h = 0
     pos = 0
     k = _POLY_CHUNK
-    if full >= _POLY_LANES_MIN and not _PYPY:
-        rows = full // _POLY_LANES
-        h = _poly1305_lanes(r, msg, rows) % p
-        pos = rows * _POLY_LANES * 16
-    elif full >= 2 * k:
+    if full >= 2 * _POLY_ROW_MIN and not _PYPY:
+        # About as many rows as blocks per row, and a power of two.
+        width = _POLY_ROW_MIN
+        while width * width < 2 * full:
+            width *= 2
+        rows = full // width
+        h = _poly1305_rows(r, msg, width, rows)
+        pos = rows * width * 16
+        full -= rows * width
+    if full >= 2 * k:
         # Sum k blocks at a time: h = h * r**k + sum(m_i * r**(k - i)).
         # Each block is two 64-bit words; its 2**128 pad bit sums to a
         # constant per chunk.
@@ -726,13 +782,13 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
         pad = sum(powers) << 128
         chunks = full // k
         words = array("Q")
-        words.frombytes(msg[: chunks * k * 16])
+        words.frombytes(msg[pos : pos + chunks * k * 16])
         if _BIG_ENDIAN_HOST:
             words.byteswap()
         step = 2 * k
         for c in range(0, chunks * step, step):
             h = (h * rk + sum(map(mul, words[c : c + step], weights)) + pad) % p
-        pos = chunks * k * 16
+        pos += chunks * k * 16
     pad128 = 1 << 128
     frombytes = int.from_bytes
     while pos + 16 <= n:
