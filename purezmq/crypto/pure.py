@@ -390,14 +390,16 @@ def _hsalsa20(key: bytes, inp: bytes) -> bytes:
 # the 33-bit sum t needs no mask first: ((t & A) << r) keeps the low 32 - r
 # bits, ((t >> 32 - r) & B) the next r. Big-integer operations cost about
 # their length (additions and shifts some three times a mask or an xor), so
-# the lanes are as narrow as the carry allows; on the way out, lanes 1, 2, 3
-# of every four move up 6, 4, 2 bits so that each word starts on a byte (the
-# four at bytes 0, 5, 9, 13 of 17), and byte slices then put the words of
-# every block in place.
+# the lanes are narrow: 34 bits rather than 33 so that four fill 17 bytes.
+# On the way out lanes 1, 2, 3 of each four move down 2, 4, 6 bits (two
+# shift steps), the four words then fill the group's first 16 bytes, the
+# 17th is dropped, and the words go into place as 32-bit array items.
 
 _LANE = 34
 _GROUP = 17  # bytes holding four lanes
-_GROUP_AT = (0, 5, 9, 13)  # where each lane of a group starts once aligned
+# An array type of 32-bit items (C's unsigned int almost everywhere): the
+# words of a block are moved as items, never read as numbers.
+_U32 = next(code for code in "ILH" if array(code).itemsize == 4)
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
@@ -425,9 +427,9 @@ def _wide_consts(n: int) -> tuple[int, ...]:
     q0, q1, q2, q3 = (_every_fourth(k, n) for k in range(4))
     align = (
         _M32 * (q0 + q2),  # step 1 keeps lanes 0 and 2 where they are,
-        _M32 * (q1 + q3),  # moves 1 and 3 up 2 bits;
-        _M32 * (q0 + (q3 << 2)),  # step 2 keeps 0 and 3,
-        _M32 * ((q1 << 2) + q2),  # moves 1 and 2 up 4 more
+        _M32 * (q1 + q3),  # moves 1 and 3 down 2 bits;
+        _M32 * (q0 + (q1 >> 2)),  # step 2 keeps 0 and 1,
+        _M32 * (q2 + (q3 >> 2)),  # moves 2 and 3 down 4 more
     )
     return (rep, ramp, _M32 * rep, *masks, *align)
 
@@ -436,14 +438,12 @@ def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
     """``count`` keystream blocks from block ``counter`` (no 32-bit wrap)."""
     rep, ramp = _wide_consts(count)[:2]
     n0, n1 = struct.unpack("<2I", nonce8)
-    return bytes(
-        _wide_core(
-            key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
-        )
-    )
+    return _wide_core(
+        key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
+    ).tobytes()
 
 
-def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> bytearray:
+def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> array[int]:
     """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
     consts = _wide_consts(count)
     rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = consts[:11]
@@ -533,22 +533,15 @@ def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> by
         x14 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x14 + x13
         x15 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
-    out = bytearray(64 * count)
+    out = array(_U32, bytes(64 * count))
     size = _GROUP * ((count + 3) // 4)
-    ends = [_GROUP * ((count - k + 3) // 4) for k in range(4)]
     final = (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15)
     for i in range(16):
         y = (final[i] + j[i]) & m
-        y = (y & keep1) | ((y & move1) << 2)
-        lanes = ((y & keep2) | ((y & move2) << 4)).to_bytes(size, "little")
-        for k in range(4):
-            at = _GROUP_AT[k]
-            end = ends[k]
-            base = 64 * k + 4 * i
-            out[base::256] = lanes[at:end:_GROUP]
-            out[base + 1 :: 256] = lanes[at + 1 : end : _GROUP]
-            out[base + 2 :: 256] = lanes[at + 2 : end : _GROUP]
-            out[base + 3 :: 256] = lanes[at + 3 : end : _GROUP]
+        y = (y & keep1) | ((y & move1) >> 2)
+        lanes = bytearray(((y & keep2) | ((y & move2) >> 4)).to_bytes(size, "little"))
+        del lanes[16::_GROUP]  # the spare byte of each group: word i of every block, packed
+        out[i::16] = array(_U32, lanes[: 4 * count])
     return out
 
 
@@ -642,7 +635,7 @@ def _prefetch(subkey: bytes, first: int) -> None:
         w0, w1 = struct.unpack("<2I", sfx)
         n0 |= (w0 * pair) << (2 * _LANE * i)
         n1 |= (w1 * pair) << (2 * _LANE * i)
-    out = bytes(_wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD))
+    out = _wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD).tobytes()
     while len(_streams) > _AHEAD_MAX - _AHEAD:
         try:
             del _streams[next(iter(_streams))]
