@@ -52,7 +52,7 @@ def test_salsa20_across_the_pass_size(extra: int) -> None:
 
 
 def test_wide_constants_align_every_lane() -> None:
-    # After the two packing steps, lane j's word sits at bit 128 * (j // 4) +
+    # After the two packing steps, lane j's word sits at bit 136 * (j // 4) +
     # 32 * (j % 4) and nothing else is set: checked on all-ones words.
     for n in (1, 2, 3, 4, 5, 9, 64, 1025):
         rep, _, m = pure._wide_consts(n)[:3]
@@ -65,10 +65,10 @@ def test_wide_constants_align_every_lane() -> None:
 
 
 LENGTHS = [
-    16 * 127 + 5,  # below the row path
-    16 * 128,  # the smallest row path: width 64, 2 rows
-    16 * 128 + 16 * 63 + 15,  # rows, then single blocks and a tail
-    16 * 192,  # three rows exactly
+    16 * (pure._POLY_ROWS_FROM - 1) + 5,  # below the row path
+    16 * pure._POLY_ROWS_FROM,  # the shortest on the row path
+    16 * (pure._POLY_ROWS_FROM + 63) + 15,  # rows, then single blocks and a tail
+    16 * 64 * 12,  # rows exactly
     16 * 2048,  # the last width-64 length
     16 * 2049,  # width 128
     16 * 2049 + 16 * 127 + 9,  # width 128 with the chunked middle path after it
@@ -84,7 +84,7 @@ def test_poly1305_rows_match_textbook(size: int) -> None:
     assert pure._poly1305(key, msg) == _poly1305_ref(key, msg)
 
 
-@pytest.mark.parametrize("size", [16 * 128, 65537, 16 * 70000 + 3])
+@pytest.mark.parametrize("size", [16 * pure._POLY_ROWS_FROM, 65537, 16 * 70000 + 3])
 def test_poly1305_rows_largest_values(size: int) -> None:
     # All-ones: the largest r, s and blocks, so every lane bound is met exactly.
     key = b"\xff" * 32
@@ -95,7 +95,7 @@ def test_poly1305_rows_largest_values(size: int) -> None:
 def test_poly1305_rows_degenerate_r(r: int) -> None:
     # r = 1 has no geometric-sum formula (r - 1 = 0); r = 0 makes it 0.
     key = r.to_bytes(16, "little") + os.urandom(16)
-    for size in (16 * 128, 16 * 128 + 7, 65537):
+    for size in (16 * pure._POLY_ROWS_FROM, 16 * pure._POLY_ROWS_FROM + 7, 65537):
         msg = os.urandom(size)
         assert pure._poly1305(key, msg) == _poly1305_ref(key, msg), (r, size)
 
@@ -107,8 +107,8 @@ SECRETBOX_LENGTHS = [
     33,
     96,
     97,
-    16 * 128 - 32,
-    16 * 128 - 31,
+    16 * pure._POLY_ROWS_FROM - 32,
+    16 * pure._POLY_ROWS_FROM - 31,
     65536,
     65537,
     64 * 2048 - 32,
