@@ -34,6 +34,7 @@ import struct
 import sys
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from operator import itemgetter, mul
 from typing import Callable
@@ -698,8 +699,19 @@ def _poly_lane_consts(half: int) -> tuple[int, int, int]:
     return ((1 << 128) - 1) * rep, ((1 << 130) - 1) * rep, ((1 << 126) - 1) * rep
 
 
-def _poly1305_rows(r: int, msg: bytes, width: int, rows: int) -> int:
-    """h after the first rows * width blocks of msg, reduced."""
+def _poly1305_plan(full: int) -> tuple[int, int]:
+    """(blocks per row, rows) of the row path for ``full`` blocks, or (0, 0)."""
+    if full < _POLY_ROWS_FROM:
+        return 0, 0
+    width = _POLY_ROW_MIN  # about as many rows as blocks per row, a power of two
+    while width * width < 2 * full:
+        width *= 2
+    return width, full // width
+
+
+def _poly1305_rows(r: int, row_ints: Iterable[int], width: int, rows: int) -> int:
+    """h after rows * width blocks, given as ``rows`` integers (16 * width
+    bytes of the message each, little-endian), reduced."""
     p = _P1305
     half = width // 2
     blocks, lo, hi = _poly_lane_consts(half)
@@ -708,14 +720,9 @@ def _poly1305_rows(r: int, msg: bytes, width: int, rows: int) -> int:
     for _ in range(rows - 1):
         weights.append(weights[-1] * step % p)
     weights.reverse()
-    view = memoryview(msg)
     frombytes = int.from_bytes
-    size = 16 * width
     el = eh = ol = oh = 0
-    pos = 0
-    for w in weights:
-        x = frombytes(view[pos : pos + size], "little")
-        pos += size
+    for w, x in zip(weights, row_ints):
         even = x & blocks
         odd = (x >> 128) & blocks
         wl = w & _M60
@@ -746,22 +753,28 @@ def _poly1305_rows(r: int, msg: bytes, width: int, rows: int) -> int:
 
 def _poly1305(key: bytes, msg: bytes) -> bytes:
     r = int.from_bytes(key[:16], "little") & _CLAMP
+    width, rows = _poly1305_plan(len(msg) >> 4)
+    h = pos = 0
+    if rows:
+        size = 16 * width
+        pos = size * rows
+        frombytes = int.from_bytes
+        row_ints = (frombytes(msg[at : at + size], "little") for at in range(0, pos, size))
+        h = _poly1305_rows(r, row_ints, width, rows)
+    return _poly1305_tag(_poly1305_rest(r, h, msg, pos), key)
+
+
+def _poly1305_tag(h: int, key: bytes) -> bytes:
     s = int.from_bytes(key[16:32], "little")
+    return ((h + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+
+
+def _poly1305_rest(r: int, h: int, msg: bytes, pos: int) -> int:
+    """h after the blocks of msg from byte ``pos`` (a multiple of 16) on."""
     p = _P1305
     n = len(msg)
-    full = n >> 4
-    h = 0
-    pos = 0
+    full = (n - pos) >> 4
     k = _POLY_CHUNK
-    if full >= _POLY_ROWS_FROM:
-        # About as many rows as blocks per row, and a power of two.
-        width = _POLY_ROW_MIN
-        while width * width < 2 * full:
-            width *= 2
-        rows = full // width
-        h = _poly1305_rows(r, msg, width, rows)
-        pos = rows * width * 16
-        full -= rows * width
     if full >= 2 * k:
         # Sum k blocks at a time: h = h * r**k + sum(m_i * r**(k - i)).
         # Each block is two 64-bit words; its 2**128 pad bit sums to a
@@ -793,7 +806,7 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
     if pos < n:
         tail = msg[pos:]
         h = (h + frombytes(tail, "little") + (1 << (8 * len(tail)))) * r % p
-    return ((h + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+    return h
 
 
 # --------------------------------------------------------------------------
@@ -805,14 +818,68 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
+def _seal(plain: bytes, stream: bytes) -> bytes:
+    """tag + ciphertext, ``stream`` the 32 + len(plain) bytes of keystream.
+
+    On Poly1305's row path each row of ciphertext is made as an integer
+    (plaintext ^ keystream) and goes to the MAC as it is, so the ciphertext is
+    read back from bytes only for the rest."""
+    n = len(plain)
+    width, rows = _poly1305_plan(n >> 4)
+    if not rows:
+        cipher = _xor(plain, stream[32 : 32 + n])
+        return _poly1305(stream[:32], cipher) + cipher
+    r = int.from_bytes(stream[:16], "little") & _CLAMP
+    size = 16 * width
+    done = size * rows
+    frombytes = int.from_bytes
+    parts: list[bytes] = []
+
+    def row_ints() -> Iterator[int]:
+        for at in range(0, done, size):
+            c = frombytes(plain[at : at + size], "little") ^ frombytes(
+                stream[32 + at : 32 + at + size], "little"
+            )
+            parts.append(c.to_bytes(size, "little"))
+            yield c
+
+    h = _poly1305_rows(r, row_ints(), width, rows)
+    parts.append(_xor(plain[done:], stream[32 + done : 32 + n]))
+    cipher = b"".join(parts)
+    return _poly1305_tag(_poly1305_rest(r, h, cipher, done), stream) + cipher
+
+
+def _open(cipher: bytes, tag: bytes, stream: bytes) -> bytes:
+    """The plaintext of tag + cipher, or `CryptoError` (before any of it is
+    made); ``stream`` the 32 + len(cipher) bytes of keystream. On the row
+    path the MAC's row integers are kept for the xor."""
+    n = len(cipher)
+    width, rows = _poly1305_plan(n >> 4)
+    if not rows:
+        if not hmac.compare_digest(_poly1305(stream[:32], cipher), tag):
+            raise CryptoError("box failed to authenticate")
+        return _xor(cipher, stream[32 : 32 + n])
+    r = int.from_bytes(stream[:16], "little") & _CLAMP
+    size = 16 * width
+    done = size * rows
+    frombytes = int.from_bytes
+    kept = [frombytes(cipher[at : at + size], "little") for at in range(0, done, size)]
+    h = _poly1305_rest(r, _poly1305_rows(r, kept, width, rows), cipher, done)
+    if not hmac.compare_digest(_poly1305_tag(h, stream), tag):
+        raise CryptoError("box failed to authenticate")
+    parts = []
+    for at, c in zip(range(32, 32 + done, size), kept):
+        parts.append((c ^ frombytes(stream[at : at + size], "little")).to_bytes(size, "little"))
+    parts.append(_xor(cipher[done:], stream[32 + done : 32 + n]))
+    return b"".join(parts)
+
+
 def secretbox(message: bytes, nonce: bytes, key: bytes) -> bytes:
     """XSalsa20-Poly1305: tag(16) + ciphertext."""
     _check(nonce, 24, "nonce")
     _check(key, 32, "key")
     message = bytes(message)
-    stream = _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(message))
-    cipher = _xor(message, stream[32:])
-    return _poly1305(stream[:32], cipher) + cipher
+    return _seal(message, _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(message)))
 
 
 def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
@@ -823,9 +890,7 @@ def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
     boxed = bytes(boxed)
     cipher = boxed[16:]
     stream = _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(cipher))
-    if not hmac.compare_digest(_poly1305(stream[:32], cipher), boxed[:16]):
-        raise CryptoError("box failed to authenticate")
-    return _xor(cipher, stream[32:])
+    return _open(cipher, boxed[:16], stream)
 
 
 box_afternm = secretbox  # a box with a precomputed key is a secretbox under it
@@ -850,11 +915,16 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     poly = _poly1305
     from_bytes = int.from_bytes
     compare = hmac.compare_digest
+    long = 16 * _POLY_ROWS_FROM  # from here on Poly1305 takes rows
+    seal_long = _seal
+    open_long = _open
 
     def seal(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
         plain = first + data
         n = len(plain)
         stream = stream_of(key, nonce, 32 + n)
+        if n >= long:
+            return header + seal_long(plain, stream)
         cipher = (from_bytes(plain, "little") ^ from_bytes(stream[32:], "little")).to_bytes(
             n, "little"
         )
@@ -867,6 +937,9 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
             raise CryptoError("box too short for its first byte")
         cipher = bytes(data[start:])
         stream = stream_of(key, nonce, 32 + n)
+        if n >= long:
+            plain = open_long(cipher, bytes(data[offset:start]), stream)
+            return plain[0], plain[1:]
         if not compare(poly(stream[:32], cipher), bytes(data[offset:start])):
             raise CryptoError("box failed to authenticate")
         return cipher[0] ^ stream[32], (
