@@ -447,7 +447,7 @@ def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
 def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> array[int]:
     """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
     consts = _wide_consts(count)
-    rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = consts[:11]
+    rep, a7, b7, a9, b9, a13, b13, a18, b18 = consts[0], *consts[3:11]
     keep1, move1, keep2, move2 = consts[11:]
     kw = struct.unpack("<8I", key)
     j = [
@@ -538,11 +538,12 @@ def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> ar
     size = _GROUP * ((count + 3) // 4)
     final = (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15)
     for i in range(16):
-        y = (final[i] + j[i]) & m
+        y = final[i] + j[i]  # the carries above bit 32 are masked off next
         y = (y & keep1) | ((y & move1) >> 2)
         lanes = bytearray(((y & keep2) | ((y & move2) >> 4)).to_bytes(size, "little"))
         del lanes[16::_GROUP]  # the spare byte of each group: word i of every block, packed
-        out[i::16] = array(_U32, lanes[: 4 * count])
+        del lanes[4 * count :]
+        out[i::16] = array(_U32, lanes)
     return out
 
 
