@@ -432,7 +432,8 @@ def _wide_consts(n: int) -> tuple[int, ...]:
         _M32 * (q0 + (q1 >> 2)),  # step 2 keeps 0 and 1,
         _M32 * (q2 + (q3 >> 2)),  # moves 2 and 3 down 4 more
     )
-    return (rep, ramp, _M32 * rep, *masks, *align)
+    sigma = [word * rep for word in _SIGMA]  # the constant words, in every lane
+    return (rep, ramp, _M32 * rep, *masks, *align, *sigma)
 
 
 def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
@@ -448,25 +449,25 @@ def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> ar
     """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
     consts = _wide_consts(count)
     rep, a7, b7, a9, b9, a13, b13, a18, b18 = consts[0], *consts[3:11]
-    keep1, move1, keep2, move2 = consts[11:]
+    keep1, move1, keep2, move2, sigma0, sigma1, sigma2, sigma3 = consts[11:]
     kw = struct.unpack("<8I", key)
     j = [
-        _SIGMA[0] * rep,
+        sigma0,
         kw[0] * rep,
         kw[1] * rep,
         kw[2] * rep,
         kw[3] * rep,
-        _SIGMA[1] * rep,
+        sigma1,
         n0,
         n1,
         c0,
         c1,
-        _SIGMA[2] * rep,
+        sigma2,
         kw[4] * rep,
         kw[5] * rep,
         kw[6] * rep,
         kw[7] * rep,
-        _SIGMA[3] * rep,
+        sigma3,
     ]
     x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 = j
     for _ in range(10):

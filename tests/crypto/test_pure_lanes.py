@@ -56,7 +56,7 @@ def test_wide_constants_align_every_lane() -> None:
     # 32 * (j % 4) and nothing else is set: checked on all-ones words.
     for n in (1, 2, 3, 4, 5, 9, 64, 1025):
         rep, _, m = pure._wide_consts(n)[:3]
-        keep1, move1, keep2, move2 = pure._wide_consts(n)[11:]
+        keep1, move1, keep2, move2 = pure._wide_consts(n)[11:15]
         y = (keep1 & m) | ((move1 & m) >> 2)
         y = (y & keep2) | ((y & move2) >> 4)
         expected = sum(0xFFFFFFFF << (136 * (j // 4) + 32 * (j % 4)) for j in range(n))
