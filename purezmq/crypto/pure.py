@@ -400,7 +400,7 @@ _LANE = 34
 _GROUP = 17  # bytes holding four lanes
 # An array type of 32-bit items (C's unsigned int almost everywhere): the
 # words of a block are moved as items, never read as numbers.
-_U32 = next(code for code in "ILH" if array(code).itemsize == 4)
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
@@ -684,8 +684,8 @@ _BIG_ENDIAN_HOST = array("I", b"\x01\x00\x00\x00")[0] != 1
 # of row i (of R) carries the weight r**(L * (R - 1 - i)) * r**(L - l): the
 # row's factor w_i is the same for every lane, so a whole row costs four
 # C-level products (even and odd blocks times the low 60 and the high 70 bits
-# of w_i, which keeps every lane under 2**256 however many rows are summed)
-# and nothing is reduced until all rows are in. Then the lanes are folded
+# of w_i, which keeps every lane under 2**256 for up to 2**50 rows) and
+# nothing is reduced until all rows are in. Then the lanes are folded
 # (2**130 = 5 mod p), weighted r**(L - l) and summed; the 2**128 pad bit of
 # every block is one geometric sum, added once.
 _POLY_ROW_MIN = 64  # blocks per row, at least
