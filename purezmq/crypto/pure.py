@@ -686,8 +686,8 @@ _BIG_ENDIAN_HOST = array("I", b"\x01\x00\x00\x00")[0] != 1
 # C-level products (even and odd blocks times the low 60 and the high 70 bits
 # of w_i, which keeps every lane under 2**256 for up to 2**50 rows) and
 # nothing is reduced until all rows are in. Then the lanes are folded
-# (2**130 = 5 mod p), weighted r**(L - l) and summed; the 2**128 pad bit of
-# every block is one geometric sum, added once.
+# (2**130 = 5 mod p), weighted r**(L - l) and summed, the pad bits of all
+# the blocks with them as one constant per lane.
 _POLY_ROW_MIN = 64  # blocks per row, at least
 # Blocks from which the row path is faster than the chunked dot products
 # (measured; PyPy's JIT keeps the dot products ahead for longer).
@@ -696,9 +696,19 @@ _M60 = (1 << 60) - 1
 
 
 @lru_cache(maxsize=8)
-def _poly_lane_consts(half: int) -> tuple[int, int, int]:
+def _poly_lane_consts(half: int) -> tuple[int, ...]:
     rep = ((1 << (256 * half)) - 1) // ((1 << 256) - 1)  # a 1 in each 256-bit lane
-    return ((1 << 128) - 1) * rep, ((1 << 130) - 1) * rep, ((1 << 126) - 1) * rep
+    rep2 = ((1 << (256 * half)) - 1) // ((1 << 512) - 1)  # every other lane
+    rep4 = ((1 << (256 * half)) - 1) // ((1 << 1024) - 1)  # every fourth
+    return (
+        ((1 << 128) - 1) * rep,
+        ((1 << 130) - 1) * rep,
+        ((1 << 126) - 1) * rep,
+        ((1 << 140) - 1) * rep2,  # the values of the pairing steps, and their folds
+        ((1 << 130) - 1) * rep2,
+        ((1 << 140) - 1) * rep4,
+        ((1 << 130) - 1) * rep4,
+    )
 
 
 def _poly1305_plan(full: int) -> tuple[int, int]:
@@ -716,7 +726,7 @@ def _poly1305_rows(r: int, row_ints: Iterable[int], width: int, rows: int) -> in
     bytes of the message each, little-endian), reduced."""
     p = _P1305
     half = width // 2
-    blocks, lo, hi = _poly_lane_consts(half)
+    blocks, lo, hi, pair1, lo1, pair2, lo2 = _poly_lane_consts(half)
     step = pow(r, width, p)
     weights = [1]
     for _ in range(rows - 1):
@@ -740,17 +750,26 @@ def _poly1305_rows(r: int, row_ints: Iterable[int], width: int, rows: int) -> in
     even = (even & lo) + ((even >> 130) & hi) * 5
     odd = (odd & lo) + ((odd >> 130) & hi) * 5
     both = even * r  # r < 2**124: lanes under 2**255
-    both = (both & lo) + ((both >> 130) & hi) * 5 + odd  # lane q: E_q * r + O_q
-    out = both.to_bytes(32 * half + 1, "little")
+    both = (both & lo) + ((both >> 130) & hi) * 5 + odd  # lane q: T_q = E_q * r + O_q < 2**132
+    # Two more steps pair neighbouring lanes the same way (U = T_2q * r**2 +
+    # T_2q+1 < 2**136, then V = U_2q * r**4 + U_2q+1 < 2**140), leaving a
+    # quarter of the lanes for the loop.
     r2 = r * r % p
+    r4 = r2 * r2 % p
+    t = (both & pair1) * r2
+    both = (t & lo1) + ((t >> 130) & pair1) * 5 + ((both >> 256) & pair1)
+    t = (both & pair2) * r4
+    both = (t & lo2) + ((t >> 130) & pair2) * 5 + ((both >> 512) & pair2)
+    # The 2**128 pad bit of block l of row i adds 2**128 * w_i * r**(L - l):
+    # through the steps above, pad * (r + 1) * (r**2 + 1) * (r**4 + 1) to
+    # every remaining lane, pad = 2**128 * sum(w_i).
+    pad = (sum(weights) << 128) % p * (r + 1) % p * (r2 + 1) % p * (r4 + 1) % p
+    out = both.to_bytes(32 * half + 1, "little")
+    r8 = r4 * r4 % p
     h = 0
-    for q in range(0, 32 * half, 32):
-        h = (h * r2 + frombytes(out[q : q + 32], "little")) % p
-    h = h * r
-    # The pad bits: 2**128 * (r + r**2 + ... + r**n), n blocks.
-    n = width * rows
-    pads = n if r == 1 else (pow(r, n + 1, p) - r) * pow(r - 1, -1, p)
-    return (h + (pads << 128)) % p
+    for q in range(0, 32 * half, 128):
+        h = (h * r8 + frombytes(out[q : q + 128], "little") + pad) % p
+    return h * r % p
 
 
 def _poly1305(key: bytes, msg: bytes) -> bytes:

@@ -4,10 +4,10 @@ Salsa20's wide layout keeps four blocks per 17-byte group and packs them down
 on the way out, so every block count modulo 4 and the pass size (_WIDE_CHUNK)
 are tried against one block at a time. Poly1305's row path picks a row width
 from the message length and leaves the rest to the chunked and block-by-block
-code, and adds the pad bits as one geometric sum (with r = 0 and r = 1 as
-special cases): lengths on each side of those switches, the largest values
-(all-ones key and message) and degenerate keys are checked against the
-textbook loop, and whole secretboxes against libsodium when PyNaCl is there.
+code, and adds the pad bits of all the rows at once: lengths on each side of
+those switches, the largest values (all-ones key and message) and degenerate
+keys (r = 0, r = 1) are checked against the textbook loop, and whole
+secretboxes against libsodium when PyNaCl is there.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def test_poly1305_rows_largest_values(size: int) -> None:
 
 @pytest.mark.parametrize("r", [0, 1, 2, 5])
 def test_poly1305_rows_degenerate_r(r: int) -> None:
-    # r = 1 has no geometric-sum formula (r - 1 = 0); r = 0 makes it 0.
+    # r = 0 and r = 1: every power of r the same.
     key = r.to_bytes(16, "little") + os.urandom(16)
     for size in (16 * pure._POLY_ROWS_FROM, 16 * pure._POLY_ROWS_FROM + 7, 65537):
         msg = os.urandom(size)
