@@ -404,20 +404,23 @@ _U32 = next(code for code in "IL" if array(code).itemsize == 4)
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
 
 
-def _every_fourth(first: int, n: int) -> int:
-    """A 1 at lanes first, first + 4, ... below n."""
-    k = (n - first + 3) // 4
-    if k <= 0:
+def _ones(stride: int, count: int) -> int:
+    """A 1 every ``stride`` bits, ``count`` of them (by doubling: linear time)."""
+    if count <= 0:
         return 0
-    return (((1 << (4 * _LANE * k)) - 1) // ((1 << (4 * _LANE)) - 1)) << (_LANE * first)
+    ones, have = 1, 1
+    while 2 * have <= count:
+        ones |= ones << (stride * have)
+        have *= 2
+    return ones | (_ones(stride, count - have) << (stride * have))
 
 
 @lru_cache(maxsize=64)
 def _wide_consts(n: int) -> tuple[int, ...]:
     # Built in linear time (summing n shifted terms would be quadratic): rep
-    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (closed forms of
-    # sum(x**j) and sum(j * x**j) with x = 2**_LANE).
-    rep = ((1 << (_LANE * n)) - 1) // ((1 << _LANE) - 1)
+    # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (a closed form of
+    # sum(j * x**j) with x = 2**_LANE).
+    rep = _ones(_LANE, n)
     ramp = ((n - 1 << (_LANE * (n + 1))) - (n << (_LANE * n)) + (1 << _LANE)) // (
         ((1 << _LANE) - 1) ** 2
     )
@@ -425,7 +428,9 @@ def _wide_consts(n: int) -> tuple[int, ...]:
     for r in (7, 9, 13, 18):
         masks.append(((1 << (32 - r)) - 1) * rep)
         masks.append(((1 << r) - 1) * rep)
-    q0, q1, q2, q3 = (_every_fourth(k, n) for k in range(4))
+    every4 = _ones(4 * _LANE, (n + 3) // 4)
+    below = (1 << (_LANE * n)) - 1
+    q0, q1, q2, q3 = ((every4 << (_LANE * k)) & below for k in range(4))
     align = (
         _M32 * (q0 + q2),  # step 1 keeps lanes 0 and 2 where they are,
         _M32 * (q1 + q3),  # moves 1 and 3 down 2 bits;
@@ -697,9 +702,9 @@ _M60 = (1 << 60) - 1
 
 @lru_cache(maxsize=8)
 def _poly_lane_consts(half: int) -> tuple[int, ...]:
-    rep = ((1 << (256 * half)) - 1) // ((1 << 256) - 1)  # a 1 in each 256-bit lane
-    rep2 = ((1 << (256 * half)) - 1) // ((1 << 512) - 1)  # every other lane
-    rep4 = ((1 << (256 * half)) - 1) // ((1 << 1024) - 1)  # every fourth
+    rep = int.from_bytes((b"\x01" + bytes(31)) * half, "little")  # a 1 in each 256-bit lane
+    rep2 = int.from_bytes((b"\x01" + bytes(63)) * (half // 2), "little")  # every other lane
+    rep4 = int.from_bytes((b"\x01" + bytes(127)) * (half // 4), "little")  # every fourth
     return (
         ((1 << 128) - 1) * rep,
         ((1 << 130) - 1) * rep,
