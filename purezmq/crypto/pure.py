@@ -34,6 +34,7 @@ import struct
 import sys
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from operator import itemgetter, mul
 from typing import Callable
@@ -385,13 +386,33 @@ def _hsalsa20(key: bytes, inp: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# Salsa20, the wide layout: word i of N blocks in one integer, a 40-bit lane
-# per block (a 32-bit word, room for an addition's carry, byte-aligned for
-# the copy out). A rotation of the 33-bit sum t needs no mask first:
-# ((t & A) << r) keeps the low 32 - r bits, ((t >> 32 - r) & B) the next r.
+# Salsa20, the wide layout: word i of N blocks in one integer, a 34-bit lane
+# per block (a 32-bit word and room for an addition's carry). A rotation of
+# the 33-bit sum t needs no mask first: ((t & A) << r) keeps the low 32 - r
+# bits, ((t >> 32 - r) & B) the next r. Big-integer operations cost about
+# their length (additions and shifts some three times a mask or an xor), so
+# the lanes are narrow: 34 bits rather than 33 so that four fill 17 bytes.
+# On the way out lanes 1, 2, 3 of each four move down 2, 4, 6 bits (two
+# shift steps), the four words then fill the group's first 16 bytes, the
+# 17th is dropped, and the words go into place as 32-bit array items.
 
-_LANE = 40
+_LANE = 34
+_GROUP = 17  # bytes holding four lanes
+# An array type of 32-bit items (C's unsigned int almost everywhere): the
+# words of a block are moved as items, never read as numbers.
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)
 _WIDE_CHUNK = 2048  # blocks per pass (bigger passes measured faster, to 2048)
+
+
+def _ones(stride: int, count: int) -> int:
+    """A 1 every ``stride`` bits, ``count`` of them (by doubling: linear time)."""
+    if count <= 0:
+        return 0
+    ones, have = 1, 1
+    while 2 * have <= count:
+        ones |= ones << (stride * have)
+        have *= 2
+    return ones | (_ones(stride, count - have) << (stride * have))
 
 
 @lru_cache(maxsize=64)
@@ -399,7 +420,7 @@ def _wide_consts(n: int) -> tuple[int, ...]:
     # Built in linear time (summing n shifted terms would be quadratic): rep
     # has a 1 in every lane, ramp holds 0, 1, ..., n - 1 (a closed form of
     # sum(j * x**j) with x = 2**_LANE).
-    rep = int.from_bytes((b"\x01" + bytes(_LANE // 8 - 1)) * n, "little")
+    rep = _ones(_LANE, n)
     ramp = ((n - 1 << (_LANE * (n + 1))) - (n << (_LANE * n)) + (1 << _LANE)) // (
         ((1 << _LANE) - 1) ** 2
     )
@@ -407,7 +428,17 @@ def _wide_consts(n: int) -> tuple[int, ...]:
     for r in (7, 9, 13, 18):
         masks.append(((1 << (32 - r)) - 1) * rep)
         masks.append(((1 << r) - 1) * rep)
-    return (rep, ramp, _M32 * rep, *masks)
+    every4 = _ones(4 * _LANE, (n + 3) // 4)
+    below = (1 << (_LANE * n)) - 1
+    q0, q1, q2, q3 = ((every4 << (_LANE * k)) & below for k in range(4))
+    align = (
+        _M32 * (q0 + q2),  # step 1 keeps lanes 0 and 2 where they are,
+        _M32 * (q1 + q3),  # moves 1 and 3 down 2 bits;
+        _M32 * (q0 + (q1 >> 2)),  # step 2 keeps 0 and 1,
+        _M32 * (q2 + (q3 >> 2)),  # moves 2 and 3 down 4 more
+    )
+    sigma = [word * rep for word in _SIGMA]  # the constant words, in every lane
+    return (rep, ramp, _M32 * rep, *masks, *align, *sigma)
 
 
 def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
@@ -416,109 +447,110 @@ def _wide_blocks(key: bytes, nonce8: bytes, counter: int, count: int) -> bytes:
     n0, n1 = struct.unpack("<2I", nonce8)
     return _wide_core(
         key, n0 * rep, n1 * rep, (counter & _M32) * rep + ramp, (counter >> 32) * rep, count
-    )
+    ).tobytes()
 
 
-def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> bytes:
+def _wide_core(key: bytes, n0: int, n1: int, c0: int, c1: int, count: int) -> array[int]:
     """Salsa20 on ``count`` lanes whose words 6..9 (nonce, counter) are given."""
-    rep, _, m, a7, b7, a9, b9, a13, b13, a18, b18 = _wide_consts(count)
+    consts = _wide_consts(count)
+    rep, a7, b7, a9, b9, a13, b13, a18, b18 = consts[0], *consts[3:11]
+    keep1, move1, keep2, move2, sigma0, sigma1, sigma2, sigma3 = consts[11:]
     kw = struct.unpack("<8I", key)
     j = [
-        _SIGMA[0] * rep,
+        sigma0,
         kw[0] * rep,
         kw[1] * rep,
         kw[2] * rep,
         kw[3] * rep,
-        _SIGMA[1] * rep,
+        sigma1,
         n0,
         n1,
         c0,
         c1,
-        _SIGMA[2] * rep,
+        sigma2,
         kw[4] * rep,
         kw[5] * rep,
         kw[6] * rep,
         kw[7] * rep,
-        _SIGMA[3] * rep,
+        sigma3,
     ]
     x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15 = j
     for _ in range(10):
         t = x0 + x12
-        x4 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x4 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x4 + x0
-        x8 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x8 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x8 + x4
-        x12 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x12 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x12 + x8
-        x0 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x0 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x5 + x1
-        x9 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x9 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x9 + x5
-        x13 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x13 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x13 + x9
-        x1 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x1 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x1 + x13
-        x5 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x5 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x10 + x6
-        x14 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x14 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x14 + x10
-        x2 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x2 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x2 + x14
-        x6 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x6 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x6 + x2
-        x10 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x10 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x15 + x11
-        x3 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x3 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x3 + x15
-        x7 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x7 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x7 + x3
-        x11 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x11 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x11 + x7
-        x15 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x15 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x0 + x3
-        x1 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x1 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x1 + x0
-        x2 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x2 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x2 + x1
-        x3 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x3 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x3 + x2
-        x0 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x0 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x5 + x4
-        x6 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x6 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x6 + x5
-        x7 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x7 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x7 + x6
-        x4 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x4 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x4 + x7
-        x5 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x5 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x10 + x9
-        x11 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x11 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x11 + x10
-        x8 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x8 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x8 + x11
-        x9 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x9 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x9 + x8
-        x10 ^= ((t & a18) << 18) | ((t >> 14) & b18)
+        x10 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
         t = x15 + x14
-        x12 ^= ((t & a7) << 7) | ((t >> 25) & b7)
+        x12 ^= ((t & a7) << 7) ^ ((t >> 25) & b7)
         t = x12 + x15
-        x13 ^= ((t & a9) << 9) | ((t >> 23) & b9)
+        x13 ^= ((t & a9) << 9) ^ ((t >> 23) & b9)
         t = x13 + x12
-        x14 ^= ((t & a13) << 13) | ((t >> 19) & b13)
+        x14 ^= ((t & a13) << 13) ^ ((t >> 19) & b13)
         t = x14 + x13
-        x15 ^= ((t & a18) << 18) | ((t >> 14) & b18)
-    out = bytearray(64 * count)
-    view = memoryview(out)
-    size = 5 * count
+        x15 ^= ((t & a18) << 18) ^ ((t >> 14) & b18)
+    out = array(_U32, bytes(64 * count))
+    size = _GROUP * ((count + 3) // 4)
     final = (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15)
     for i in range(16):
-        lanes = ((final[i] + j[i]) & m).to_bytes(size, "little")
-        base = 4 * i
-        view[base::64] = lanes[0::5]
-        view[base + 1 :: 64] = lanes[1::5]
-        view[base + 2 :: 64] = lanes[2::5]
-        view[base + 3 :: 64] = lanes[3::5]
-    return bytes(out)
+        y = final[i] + j[i]  # the carries above bit 32 are masked off next
+        y = (y & keep1) | ((y & move1) >> 2)
+        lanes = bytearray(((y & keep2) | ((y & move2) >> 4)).to_bytes(size, "little"))
+        del lanes[16::_GROUP]  # the spare byte of each group: word i of every block, packed
+        del lanes[4 * count :]
+        out[i::16] = array(_U32, lanes)
+    return out
 
 
 _DIAG_MAX = 3  # up to this many blocks the diagonal layout is faster
@@ -605,11 +637,13 @@ _last_nonce: dict[bytes, int] = {}
 def _prefetch(subkey: bytes, first: int) -> None:
     """Blocks 0 and 1 for the nonce suffixes first .. first + _AHEAD - 1."""
     suffixes = [((first + i) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big") for i in range(_AHEAD)]
-    lanes = [struct.unpack("<2I", sfx) for sfx in suffixes]
-    pack = struct.Struct("<Q").pack
-    n0 = int.from_bytes(b"".join(pack(w0)[:5] * 2 for w0, _ in lanes), "little")
-    n1 = int.from_bytes(b"".join(pack(w1)[:5] * 2 for _, w1 in lanes), "little")
-    out = _wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD)
+    n0 = n1 = 0
+    pair = 1 + (1 << _LANE)  # a nonce's two lanes (blocks 0 and 1)
+    for i, sfx in enumerate(suffixes):
+        w0, w1 = struct.unpack("<2I", sfx)
+        n0 |= (w0 * pair) << (2 * _LANE * i)
+        n1 |= (w1 * pair) << (2 * _LANE * i)
+    out = _wide_core(subkey, n0, n1, _AHEAD_COUNTERS, 0, 2 * _AHEAD).tobytes()
     while len(_streams) > _AHEAD_MAX - _AHEAD:
         try:
             del _streams[next(iter(_streams))]
@@ -645,72 +679,129 @@ def _xsalsa20_stream(key: bytes, nonce24: bytes, length: int) -> bytes:
 
 _P1305 = (1 << 130) - 5
 _CLAMP = 0x0FFFFFFC0FFFFFFC0FFFFFFC0FFFFFFF
-_POLY_CHUNK = 32  # blocks summed per reduction on the long path
+_POLY_CHUNK = 32  # blocks summed per reduction on the middle path
 _BIG_ENDIAN_HOST = array("I", b"\x01\x00\x00\x00")[0] != 1
 
 
-# Long messages: _POLY_LANES Horner evaluations side by side in one integer.
-# Block i goes to lane i % L of row i // L; each row is added to the
-# accumulator, which is then multiplied by r**L (one C-level product for all
-# lanes) and brought back under about 2**131 per lane by folding 2**130 = 5
-# twice (mask, shift, times 5). A lane is 34 bytes, room for a 131-bit value
-# times a 130-bit r**L. At the end lane l is weighted by r**(L - l).
-_POLY_LANES = 64
-_POLY_LANE_BYTES = 34
-_POLY_LANES_MIN = 8 * _POLY_LANES  # blocks; below this the dot products win
+# Long messages: rows of L blocks (L even) read straight from the message as
+# one integer each, blocks in 128-bit lanes. A mask and a shift part a row
+# into its even and its odd blocks, each now alone in a 256-bit lane. Block l
+# of row i (of R) carries the weight r**(L * (R - 1 - i)) * r**(L - l): the
+# row's factor w_i is the same for every lane, so a whole row costs four
+# C-level products (even and odd blocks times the low 60 and the high 70 bits
+# of w_i, which keeps every lane under 2**256 for up to 2**50 rows) and
+# nothing is reduced until all rows are in. Then the lanes are folded
+# (2**130 = 5 mod p), weighted r**(L - l) and summed, the pad bits of all
+# the blocks with them as one constant per lane.
+_POLY_ROW_MIN = 64  # blocks per row, at least
+# Blocks from which the row path is faster than the chunked dot products
+# (measured; PyPy's JIT keeps the dot products ahead for longer).
+_POLY_ROWS_FROM = 512 if _PYPY else 192
+_M60 = (1 << 60) - 1
 
 
-@lru_cache(maxsize=4)
-def _poly_lane_consts(lanes: int) -> tuple[int, int, bytes]:
-    w = _POLY_LANE_BYTES
-    rep = int.from_bytes((b"\x01" + bytes(w - 1)) * lanes, "little")
-    return ((1 << 130) - 1) * rep, ((1 << (8 * w - 130)) - 1) * rep, b"\x01" * lanes
+@lru_cache(maxsize=8)
+def _poly_lane_consts(half: int) -> tuple[int, ...]:
+    rep = int.from_bytes((b"\x01" + bytes(31)) * half, "little")  # a 1 in each 256-bit lane
+    rep2 = int.from_bytes((b"\x01" + bytes(63)) * (half // 2), "little")  # every other lane
+    rep4 = int.from_bytes((b"\x01" + bytes(127)) * (half // 4), "little")  # every fourth
+    return (
+        ((1 << 128) - 1) * rep,
+        ((1 << 130) - 1) * rep,
+        ((1 << 126) - 1) * rep,
+        ((1 << 140) - 1) * rep2,  # the values of the pairing steps, and their folds
+        ((1 << 130) - 1) * rep2,
+        ((1 << 140) - 1) * rep4,
+        ((1 << 130) - 1) * rep4,
+    )
 
 
-def _poly1305_lanes(r: int, msg: bytes, rows: int) -> int:
-    """h over the first rows * _POLY_LANES blocks of msg (not reduced)."""
+def _poly1305_plan(full: int) -> tuple[int, int]:
+    """(blocks per row, rows) of the row path for ``full`` blocks, or (0, 0)."""
+    if full < _POLY_ROWS_FROM:
+        return 0, 0
+    width = _POLY_ROW_MIN  # about as many rows as blocks per row, a power of two
+    while width * width < 2 * full:
+        width *= 2
+    return width, full // width
+
+
+def _poly1305_rows(r: int, row_ints: Iterable[int], width: int, rows: int) -> int:
+    """h after rows * width blocks, given as ``rows`` integers (16 * width
+    bytes of the message each, little-endian), reduced."""
     p = _P1305
-    lanes = _POLY_LANES
-    w = _POLY_LANE_BYTES
-    blocks = rows * lanes
-    spread = bytearray(blocks * w)
-    for b in range(16):
-        spread[b::w] = msg[b : blocks * 16 : 16]
-    spread[16::w] = b"\x01" * blocks  # the 2**128 pad bit of each block
-    lo, hi, _ = _poly_lane_consts(lanes)
-    r_lanes = pow(r, lanes, p)
-    row = lanes * w
-    view = memoryview(spread)
+    half = width // 2
+    blocks, lo, hi, pair1, lo1, pair2, lo2 = _poly_lane_consts(half)
+    step = pow(r, width, p)
+    weights = [1]
+    for _ in range(rows - 1):
+        weights.append(weights[-1] * step % p)
+    weights.reverse()
     frombytes = int.from_bytes
-    acc = frombytes(view[:row], "little")
-    for t in range(row, blocks * w, row):
-        acc *= r_lanes
-        acc = (acc & lo) + ((acc >> 130) & hi) * 5
-        acc = (acc & lo) + ((acc >> 130) & hi) * 5
-        acc += frombytes(view[t : t + row], "little")
-    out = acc.to_bytes(row + 8, "little")
-    power = r
+    el = eh = ol = oh = 0
+    for w, x in zip(weights, row_ints):
+        even = x & blocks
+        odd = (x >> 128) & blocks
+        wl = w & _M60
+        wh = w >> 60
+        el += even * wl
+        eh += even * wh
+        ol += odd * wl
+        oh += odd * wh
+    # Lane bounds: el, ol < rows * 2**188 and eh, oh < rows * 2**198; a fold
+    # (low 130 bits + 5 * the rest) brings a lane under 2**131.
+    even = el + (((eh & lo) + ((eh >> 130) & hi) * 5) << 60)
+    odd = ol + (((oh & lo) + ((oh >> 130) & hi) * 5) << 60)
+    even = (even & lo) + ((even >> 130) & hi) * 5
+    odd = (odd & lo) + ((odd >> 130) & hi) * 5
+    both = even * r  # r < 2**124: lanes under 2**255
+    both = (both & lo) + ((both >> 130) & hi) * 5 + odd  # lane q: T_q = E_q * r + O_q < 2**132
+    # Two more steps pair neighbouring lanes the same way (U = T_2q * r**2 +
+    # T_2q+1 < 2**136, then V = U_2q * r**4 + U_2q+1 < 2**140), leaving a
+    # quarter of the lanes for the loop.
+    r2 = r * r % p
+    r4 = r2 * r2 % p
+    t = (both & pair1) * r2
+    both = (t & lo1) + ((t >> 130) & pair1) * 5 + ((both >> 256) & pair1)
+    t = (both & pair2) * r4
+    both = (t & lo2) + ((t >> 130) & pair2) * 5 + ((both >> 512) & pair2)
+    # The 2**128 pad bit of block l of row i adds 2**128 * w_i * r**(L - l):
+    # through the steps above, pad * (r + 1) * (r**2 + 1) * (r**4 + 1) to
+    # every remaining lane, pad = 2**128 * sum(w_i).
+    pad = (sum(weights) << 128) % p * (r + 1) % p * (r2 + 1) % p * (r4 + 1) % p
+    out = both.to_bytes(32 * half + 1, "little")
+    r8 = r4 * r4 % p
     h = 0
-    for lane in range(lanes - 1, -1, -1):
-        h += frombytes(out[lane * w : lane * w + w], "little") * power
-        power = power * r % p
-    return h
+    for q in range(0, 32 * half, 128):
+        h = (h * r8 + frombytes(out[q : q + 128], "little") + pad) % p
+    return h * r % p
 
 
 def _poly1305(key: bytes, msg: bytes) -> bytes:
     r = int.from_bytes(key[:16], "little") & _CLAMP
+    width, rows = _poly1305_plan(len(msg) >> 4)
+    h = pos = 0
+    if rows:
+        size = 16 * width
+        pos = size * rows
+        frombytes = int.from_bytes
+        row_ints = (frombytes(msg[at : at + size], "little") for at in range(0, pos, size))
+        h = _poly1305_rows(r, row_ints, width, rows)
+    return _poly1305_tag(_poly1305_rest(r, h, msg, pos), key)
+
+
+def _poly1305_tag(h: int, key: bytes) -> bytes:
     s = int.from_bytes(key[16:32], "little")
+    return ((h + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+
+
+def _poly1305_rest(r: int, h: int, msg: bytes, pos: int) -> int:
+    """h after the blocks of msg from byte ``pos`` (a multiple of 16) on."""
     p = _P1305
     n = len(msg)
-    full = n >> 4
-    h = 0
-    pos = 0
+    full = (n - pos) >> 4
     k = _POLY_CHUNK
-    if full >= _POLY_LANES_MIN and not _PYPY:
-        rows = full // _POLY_LANES
-        h = _poly1305_lanes(r, msg, rows) % p
-        pos = rows * _POLY_LANES * 16
-    elif full >= 2 * k:
+    if full >= 2 * k:
         # Sum k blocks at a time: h = h * r**k + sum(m_i * r**(k - i)).
         # Each block is two 64-bit words; its 2**128 pad bit sums to a
         # constant per chunk.
@@ -726,13 +817,13 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
         pad = sum(powers) << 128
         chunks = full // k
         words = array("Q")
-        words.frombytes(msg[: chunks * k * 16])
+        words.frombytes(msg[pos : pos + chunks * k * 16])
         if _BIG_ENDIAN_HOST:
             words.byteswap()
         step = 2 * k
         for c in range(0, chunks * step, step):
             h = (h * rk + sum(map(mul, words[c : c + step], weights)) + pad) % p
-        pos = chunks * k * 16
+        pos += chunks * k * 16
     pad128 = 1 << 128
     frombytes = int.from_bytes
     while pos + 16 <= n:
@@ -741,7 +832,7 @@ def _poly1305(key: bytes, msg: bytes) -> bytes:
     if pos < n:
         tail = msg[pos:]
         h = (h + frombytes(tail, "little") + (1 << (8 * len(tail)))) * r % p
-    return ((h + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+    return h
 
 
 # --------------------------------------------------------------------------
@@ -753,14 +844,68 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
+def _seal(plain: bytes, stream: bytes) -> bytes:
+    """tag + ciphertext, ``stream`` the 32 + len(plain) bytes of keystream.
+
+    On Poly1305's row path each row of ciphertext is made as an integer
+    (plaintext ^ keystream) and goes to the MAC as it is, so the ciphertext is
+    read back from bytes only for the rest."""
+    n = len(plain)
+    width, rows = _poly1305_plan(n >> 4)
+    if not rows:
+        cipher = _xor(plain, stream[32 : 32 + n])
+        return _poly1305(stream[:32], cipher) + cipher
+    r = int.from_bytes(stream[:16], "little") & _CLAMP
+    size = 16 * width
+    done = size * rows
+    frombytes = int.from_bytes
+    parts: list[bytes] = []
+
+    def row_ints() -> Iterator[int]:
+        for at in range(0, done, size):
+            c = frombytes(plain[at : at + size], "little") ^ frombytes(
+                stream[32 + at : 32 + at + size], "little"
+            )
+            parts.append(c.to_bytes(size, "little"))
+            yield c
+
+    h = _poly1305_rows(r, row_ints(), width, rows)
+    parts.append(_xor(plain[done:], stream[32 + done : 32 + n]))
+    cipher = b"".join(parts)
+    return _poly1305_tag(_poly1305_rest(r, h, cipher, done), stream) + cipher
+
+
+def _open(cipher: bytes, tag: bytes, stream: bytes) -> bytes:
+    """The plaintext of tag + cipher, or `CryptoError` (before any of it is
+    made); ``stream`` the 32 + len(cipher) bytes of keystream. On the row
+    path the MAC's row integers are kept for the xor."""
+    n = len(cipher)
+    width, rows = _poly1305_plan(n >> 4)
+    if not rows:
+        if not hmac.compare_digest(_poly1305(stream[:32], cipher), tag):
+            raise CryptoError("box failed to authenticate")
+        return _xor(cipher, stream[32 : 32 + n])
+    r = int.from_bytes(stream[:16], "little") & _CLAMP
+    size = 16 * width
+    done = size * rows
+    frombytes = int.from_bytes
+    kept = [frombytes(cipher[at : at + size], "little") for at in range(0, done, size)]
+    h = _poly1305_rest(r, _poly1305_rows(r, kept, width, rows), cipher, done)
+    if not hmac.compare_digest(_poly1305_tag(h, stream), tag):
+        raise CryptoError("box failed to authenticate")
+    parts = []
+    for at, c in zip(range(32, 32 + done, size), kept):
+        parts.append((c ^ frombytes(stream[at : at + size], "little")).to_bytes(size, "little"))
+    parts.append(_xor(cipher[done:], stream[32 + done : 32 + n]))
+    return b"".join(parts)
+
+
 def secretbox(message: bytes, nonce: bytes, key: bytes) -> bytes:
     """XSalsa20-Poly1305: tag(16) + ciphertext."""
     _check(nonce, 24, "nonce")
     _check(key, 32, "key")
     message = bytes(message)
-    stream = _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(message))
-    cipher = _xor(message, stream[32:])
-    return _poly1305(stream[:32], cipher) + cipher
+    return _seal(message, _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(message)))
 
 
 def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
@@ -771,9 +916,7 @@ def secretbox_open(boxed: bytes, nonce: bytes, key: bytes) -> bytes:
     boxed = bytes(boxed)
     cipher = boxed[16:]
     stream = _xsalsa20_stream(bytes(key), bytes(nonce), 32 + len(cipher))
-    if not hmac.compare_digest(_poly1305(stream[:32], cipher), boxed[:16]):
-        raise CryptoError("box failed to authenticate")
-    return _xor(cipher, stream[32:])
+    return _open(cipher, boxed[:16], stream)
 
 
 box_afternm = secretbox  # a box with a precomputed key is a secretbox under it
@@ -798,11 +941,16 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     poly = _poly1305
     from_bytes = int.from_bytes
     compare = hmac.compare_digest
+    long = 16 * _POLY_ROWS_FROM  # from here on Poly1305 takes rows
+    seal_long = _seal
+    open_long = _open
 
     def seal(header: bytes, first: bytes, data: bytes, nonce: bytes) -> bytes:
         plain = first + data
         n = len(plain)
         stream = stream_of(key, nonce, 32 + n)
+        if n >= long:
+            return header + seal_long(plain, stream)
         cipher = (from_bytes(plain, "little") ^ from_bytes(stream[32:], "little")).to_bytes(
             n, "little"
         )
@@ -815,6 +963,9 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
             raise CryptoError("box too short for its first byte")
         cipher = bytes(data[start:])
         stream = stream_of(key, nonce, 32 + n)
+        if n >= long:
+            plain = open_long(cipher, bytes(data[offset:start]), stream)
+            return plain[0], plain[1:]
         if not compare(poly(stream[:32], cipher), bytes(data[offset:start])):
             raise CryptoError("box failed to authenticate")
         return cipher[0] ^ stream[32], (
