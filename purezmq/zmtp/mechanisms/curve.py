@@ -36,7 +36,8 @@ from __future__ import annotations
 import enum
 import os
 import struct
-from typing import NoReturn, Optional
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn, Optional
 
 from ... import crypto
 from ...crypto import CryptoError
@@ -52,11 +53,12 @@ from ..errors import (
     AuthenticationFailed,
     LocalProtocolError,
     MalformedCommand,
+    ProtocolError,
     RemoteProtocolError,
     UnexpectedCommand,
 )
 from ..events import AuthRequest
-from ..framing import COMMAND, MORE, decode_metadata
+from ..framing import COMMAND, LONG, MORE, decode_metadata
 from .base import Mechanism
 from .common import error_body, parse_error_reason
 
@@ -75,12 +77,24 @@ _U64 = struct.Struct(">Q")
 _pack_nonce = _U64.pack
 _unpack_nonce = _U64.unpack_from
 
+# `wrap_into`'s layout: a frame header (flags 0) and the MESSAGE name, by the
+# frame's size when short; then the nonce, then 16 bytes for the tag and the
+# box's flags byte (no MORE, MORE), then the frame, sealed in place.
+_SHORT_HEAD = [bytes((0, size)) + _MESSAGE for size in range(256)]
+_LONG_HEAD = struct.Struct(">BQ8s")
+_SHORT = [bytes((0, size)) for size in range(256)]  # a frame header, flags 0
+_LONG_SIZE = struct.Struct(">BQ")
+_GAP = (bytes(17), bytes(16) + b"\x01")
+_OVERHEAD = MESSAGE_MIN_SIZE  # a MESSAGE body is the frame plus this
+_FLUSH_AT = 32 * 1024  # a bytearray this full is sealed and handed on as a chunk
+
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
 _BOX_COMMAND = 0x02
 # box flags byte -> wire flags, and wire flags -> box flags byte
 _TO_WIRE = (0, MORE, COMMAND, COMMAND | MORE)
 _FROM_WIRE = (b"\x00", b"\x01", b"", b"", b"\x02", b"\x03")  # by wire flags & 5
+_TO_WIRE_TABLE = bytes(_TO_WIRE[b & 3] for b in range(256))  # for bytes.translate
 
 
 def _crypto_failure(what: str) -> RemoteProtocolError:
@@ -122,6 +136,8 @@ class _CurveBase(Mechanism):
         self._precom: Optional[bytes] = None  # C'/S' shared key, once known
         self._seal: Optional[crypto.Sealer] = None  # MESSAGE boxes, once READY
         self._open: Optional[crypto.Opener] = None
+        self._seal_spans: Optional[crypto.SealSpans] = None  # libsodium's in place
+        self._open_spans: Optional[crypto.OpenSpans] = None
         self._state = _State.FAILED
 
     def _next_nonce(self) -> bytes:
@@ -140,6 +156,9 @@ class _CurveBase(Mechanism):
         """The handshake is over: MESSAGE boxes under ``precom`` from now on."""
         self._precom = precom
         self._seal, self._open = crypto.afternm_codec(precom)
+        fast = crypto.inplace_codec(precom)
+        if fast is not None:
+            self._seal_spans, self._open_spans = fast
         self._state = _READY
         self.done = True
 
@@ -153,15 +172,96 @@ class _CurveBase(Mechanism):
         nonce = _pack_nonce(n)
         return seal(_MESSAGE + nonce, _FROM_WIRE[flags & 5], data, self._send_prefix + nonce)
 
+    def wrap_into(
+        self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
+    ) -> bytearray:
+        """Append ``messages`` to ``out`` as whole wire frames, each frame a
+        MESSAGE command in a frame without flags (see `wrap`); return the
+        bytearray to append to next. A bytearray that reaches 32 KiB goes to
+        ``chunks`` (in order) and a fresh one follows, so a large frame is
+        copied once, into the buffer it is sealed in and sent from.
+
+        With libsodium each frame is laid out in ``out`` in the clear and all
+        are sealed in place at the end (one call into the codec per batch);
+        nothing is left unsealed in ``out`` when this returns or raises."""
+        seal_spans = self._seal_spans
+        if seal_spans is None:
+            return self._wrap_into_each(out, chunks, messages)
+        if self._state is not _READY:
+            raise LocalProtocolError("CURVE traffic before the handshake is done")
+        prefix = self._send_prefix
+        n = self._nonce
+        offsets: list[int] = []
+        sizes: list[int] = []
+        nonces: list[bytes] = []
+        mark = len(out)  # the end of the last whole frame
+        try:
+            for frames in messages:
+                last = len(frames) - 1
+                for i, body in enumerate(frames) if last else ((0, frames[0]),):
+                    if type(body) is not bytes:
+                        body = bytes(body)
+                    size = len(body)
+                    nonce = _pack_nonce(n)
+                    if size < 256 - _OVERHEAD:
+                        out += _SHORT_HEAD[size + _OVERHEAD]
+                    else:
+                        out += _LONG_HEAD.pack(LONG, size + _OVERHEAD, _MESSAGE)
+                    out += nonce
+                    off = len(out)
+                    out += _GAP[i < last]
+                    out += body
+                    offsets.append(off)
+                    sizes.append(size + 1)
+                    nonces.append(prefix + nonce)
+                    n += 1
+                    mark = len(out)
+                    if mark >= _FLUSH_AT:
+                        seal_spans(out, offsets, sizes, nonces)
+                        del offsets[:], sizes[:], nonces[:]
+                        chunks.append(out)
+                        out = bytearray()
+                        mark = 0
+        finally:
+            if len(out) > mark:  # a frame half laid out: it never goes out
+                del out[mark:]
+            self._nonce = n
+            if offsets:
+                seal_spans(out, offsets, sizes, nonces)
+        return out
+
+    def _wrap_into_each(
+        self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
+    ) -> bytearray:
+        """`wrap_into` one box at a time, through the codec's ``seal``."""
+        wrap = self.wrap
+        for frames in messages:
+            last = len(frames) - 1
+            for i, body in enumerate(frames) if last else ((0, frames[0]),):
+                if type(body) is not bytes:
+                    body = bytes(body)
+                box = wrap(MORE if i < last else 0, body)
+                size = len(box)
+                if size < 256:
+                    out += _SHORT[size]
+                    out += box
+                else:
+                    out += _LONG_SIZE.pack(LONG, size)
+                    if size >= _FLUSH_AT:
+                        chunks.append(out)
+                        chunks.append(box)
+                        out = bytearray()
+                    else:
+                        out += box
+        return out
+
     def unwrap(self, data: bytes) -> tuple[int, bytes]:
         """A MESSAGE command body (name included) -> (wire flags, frame)."""
         if data[:8] != _MESSAGE or len(data) < MESSAGE_MIN_SIZE:
             self._refuse_message(data)
         (n,) = _unpack_nonce(data, 8)
         if n <= self._peer_nonce:
-            raise RemoteProtocolError(
-                f"CURVE MESSAGE nonce {n} is not above {self._peer_nonce}", ZMTP_INVALID_SEQUENCE
-            )
+            raise self._replayed(n)
         self._peer_nonce = n
         open_ = self._open
         assert open_ is not None
@@ -170,6 +270,74 @@ class _CurveBase(Mechanism):
         except CryptoError:
             raise _crypto_failure("CURVE MESSAGE box does not open") from None
         return _TO_WIRE[flags & 3], body
+
+    def unwrap_spans(
+        self, data: bytes, starts: list[int], stops: list[int]
+    ) -> tuple[bytearray, list[bytes], Optional[Exception]]:
+        """`unwrap` of many MESSAGE bodies, ``data[starts[i]:stops[i]]`` in
+        order: (their wire flags, one byte each; their frames; None). At the
+        first that fails, the flags and frames are those before it and the
+        third item is the error `unwrap` would raise for it, for the caller
+        to raise once it has dealt with them. With libsodium the boxes are
+        opened by one call into the codec."""
+        nonces: list[bytes] = []
+        error: Optional[Exception] = None
+        last = self._peer_nonce
+        prefix = self._recv_prefix
+        is_message = data.startswith
+        for start, stop in zip(starts, stops):
+            if stop - start < MESSAGE_MIN_SIZE or not is_message(_MESSAGE, start):
+                try:
+                    self._refuse_message(data[start:stop])
+                except ProtocolError as exc:
+                    error = exc
+                break
+            (n,) = _unpack_nonce(data, start + 8)
+            if n <= last:
+                error = self._replayed(n, last)
+                break
+            last = n
+            nonces.append(prefix + data[start + 8 : start + 16])
+        self._peer_nonce = last
+        flags = bytearray()
+        frames: list[bytes] = []
+        if nonces:
+            open_spans = self._open_spans
+            if open_spans is None:
+                opened = self._open_each(data, starts, stops, nonces, flags, frames)
+            else:
+                opened = open_spans(data, starts, stops, 16, nonces, flags, frames)
+            if not opened:
+                error = _crypto_failure("CURVE MESSAGE box does not open")
+        return flags.translate(_TO_WIRE_TABLE), frames, error
+
+    def _open_each(
+        self,
+        data: bytes,
+        starts: list[int],
+        stops: list[int],
+        nonces: list[bytes],
+        flags: bytearray,
+        frames: list[bytes],
+    ) -> bool:
+        """`unwrap_spans`'s boxes opened one at a time, by the codec's ``open``."""
+        open_ = self._open
+        assert open_ is not None
+        for start, stop, nonce in zip(starts, stops, nonces):
+            box: Any = data[start:stop] if stop - start < 1024 else memoryview(data)[start:stop]
+            try:
+                first, frame = open_(box, 16, nonce)
+            except CryptoError:
+                return False
+            flags.append(first)
+            frames.append(frame)
+        return True
+
+    def _replayed(self, n: int, last: Optional[int] = None) -> RemoteProtocolError:
+        last = self._peer_nonce if last is None else last
+        return RemoteProtocolError(
+            f"CURVE MESSAGE nonce {n} is not above {last}", ZMTP_INVALID_SEQUENCE
+        )
 
     @staticmethod
     def _refuse_message(data: bytes) -> NoReturn:
