@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .errors import CryptoError
 
@@ -80,7 +80,7 @@ else:
 
 # libsodium's in-place MESSAGE boxing (`sodium.inplace_codec`); the pure
 # backend has none (None), and callers use `afternm_codec` instead.
-SealSpans = Callable[[bytearray, "list[int]", "list[int]", "list[bytes]"], None]
+SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
     [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]

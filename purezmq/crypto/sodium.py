@@ -166,10 +166,10 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     return seal, open_
 
 
-# In-place sealing, ``seal_spans(buf, offsets, sizes, nonces)``, and opening
+# In-place sealing, ``seal_spans(buf, spans)``, and opening
 # many boxes of one buffer, ``open_spans(data, starts, stops, skip, nonces,
 # firsts, rests)``: see `inplace_codec`.
-SealSpans = Callable[[bytearray, "list[int]", "list[int]", "list[bytes]"], None]
+SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
     [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]
@@ -181,12 +181,12 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     buffer made per message and no Python call per box; None without PyNaCl's
     cffi module.
 
-    ``seal_spans(buf, offsets, sizes, nonces)`` seals, for each ``i``, the
-    ``sizes[i]`` plaintext bytes at ``buf[offsets[i] + 16:]`` in place: the
-    ciphertext replaces them and the tag goes in the 16 bytes before them, so
-    ``buf[offsets[i]:offsets[i] + 16 + sizes[i]]`` becomes ``box_afternm`` of
-    that plaintext under ``nonces[i]``. The caller lays out many boxes in one
-    bytearray (it must not resize while this runs) and seals them at once.
+    ``seal_spans(buf, spans)`` seals, for each ``(offset, end, nonce)`` in
+    the flat list ``spans``, the plaintext ``buf[offset + 16:end]`` in place:
+    the ciphertext replaces it and the tag goes in the 16 bytes before it, so
+    ``buf[offset:end]`` becomes ``box_afternm`` of that plaintext under
+    ``nonce``. The caller lays out many boxes in one bytearray and seals them
+    at once.
 
     ``open_spans(data, starts, stops, skip, nonces, firsts, rests)`` opens, in
     order, the box ``data[starts[i] + skip:stops[i]]`` under ``nonces[i]`` for
@@ -208,18 +208,17 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     seal_c = _lib.crypto_secretbox_easy
     open_c = _lib.crypto_secretbox_open_easy
 
-    def seal_spans(
-        buf: bytearray, offsets: list[int], sizes: list[int], nonces: list[bytes]
-    ) -> None:
+    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
         # libsodium seals in place: the plaintext pointer is 16 bytes past the
         # box's, where crypto_secretbox_easy writes the ciphertext.
         p = from_buffer(buf)
         try:
-            for off, n, nonce in zip(offsets, sizes, nonces):
+            it = iter(spans)
+            for off, end, nonce in zip(it, it, it):
                 c = p + off
-                seal_c(c, c + 16, n, nonce, key)
+                seal_c(c, c + 16, end - off - 16, nonce, key)
         finally:
-            release(p)  # the bytearray may grow again
+            release(p)
 
     scratch: list[Any] = [new("unsigned char[]", 4096)]
 

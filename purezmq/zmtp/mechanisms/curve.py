@@ -80,13 +80,13 @@ _unpack_nonce = _U64.unpack_from
 # `wrap_into`'s layout: a frame header (flags 0) and the MESSAGE name, by the
 # frame's size when short; then the nonce, then 16 bytes for the tag and the
 # box's flags byte (no MORE, MORE), then the frame, sealed in place.
-_SHORT_HEAD = [bytes((0, size)) + _MESSAGE for size in range(256)]
+_SHORT_MAX = 256 - MESSAGE_MIN_SIZE  # frames shorter than this make short MESSAGE frames
+_SHORT_HEAD = [bytes((0, size + MESSAGE_MIN_SIZE)) + _MESSAGE for size in range(_SHORT_MAX)]
 _LONG_HEAD = struct.Struct(">BQ8s")
 _SHORT = [bytes((0, size)) for size in range(256)]  # a frame header, flags 0
 _LONG_SIZE = struct.Struct(">BQ")
 _GAP = (bytes(17), bytes(16) + b"\x01")
-_OVERHEAD = MESSAGE_MIN_SIZE  # a MESSAGE body is the frame plus this
-_FLUSH_AT = 32 * 1024  # a bytearray this full is sealed and handed on as a chunk
+_BIG_BOX = 32 * 1024  # a box this big is a chunk of its own (one at a time)
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
@@ -175,15 +175,15 @@ class _CurveBase(Mechanism):
     def wrap_into(
         self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
     ) -> bytearray:
-        """Append ``messages`` to ``out`` as whole wire frames, each frame a
-        MESSAGE command in a frame without flags (see `wrap`); return the
-        bytearray to append to next. A bytearray that reaches 32 KiB goes to
-        ``chunks`` (in order) and a fresh one follows, so a large frame is
-        copied once, into the buffer it is sealed in and sent from.
+        """Append ``messages`` to the output, as whole wire frames, each frame
+        a MESSAGE command in a frame without flags (see `wrap`): to ``out``,
+        or, when that is not empty, to ``chunks`` after it; return the
+        bytearray to append to next.
 
-        With libsodium each frame is laid out in ``out`` in the clear and all
-        are sealed in place at the end (one call into the codec per batch);
-        nothing is left unsealed in ``out`` when this returns or raises."""
+        With libsodium the frames are laid out in the clear in one new
+        bytearray (its size known before it is made: no regrowth) and sealed
+        there in place by one call into the codec; nothing is left unsealed in
+        it when this returns or raises."""
         seal_spans = self._seal_spans
         if seal_spans is None:
             return self._wrap_into_each(out, chunks, messages)
@@ -191,44 +191,43 @@ class _CurveBase(Mechanism):
             raise LocalProtocolError("CURVE traffic before the handshake is done")
         prefix = self._send_prefix
         n = self._nonce
-        offsets: list[int] = []
-        sizes: list[int] = []
-        nonces: list[bytes] = []
-        mark = len(out)  # the end of the last whole frame
+        pieces: list[bytes] = []
+        # (box offset, box end, nonce) of each box, flat
+        spans: list[Any] = []
+        pos = 0
+        for frames in messages:
+            more = len(frames)
+            for body in frames:
+                more -= 1
+                if type(body) is not bytes:
+                    body = bytes(body)
+                size = len(body)
+                nonce = _pack_nonce(n)
+                n += 1
+                if size < _SHORT_MAX:
+                    pieces += (_SHORT_HEAD[size], nonce, _GAP[more > 0], body)
+                    pos += 18  # header 2, name 8, nonce 8
+                else:
+                    head = _LONG_HEAD.pack(LONG, size + MESSAGE_MIN_SIZE, _MESSAGE)
+                    pieces += (head, nonce, _GAP[more > 0], body)
+                    pos += 25  # header 9, name 8, nonce 8
+                end = pos + 17 + size
+                spans += (pos, end, prefix + nonce)
+                pos = end
+        if not spans:
+            return out
+        buf = bytearray().join(pieces)
         try:
-            for frames in messages:
-                last = len(frames) - 1
-                for i, body in enumerate(frames) if last else ((0, frames[0]),):
-                    if type(body) is not bytes:
-                        body = bytes(body)
-                    size = len(body)
-                    nonce = _pack_nonce(n)
-                    if size < 256 - _OVERHEAD:
-                        out += _SHORT_HEAD[size + _OVERHEAD]
-                    else:
-                        out += _LONG_HEAD.pack(LONG, size + _OVERHEAD, _MESSAGE)
-                    out += nonce
-                    off = len(out)
-                    out += _GAP[i < last]
-                    out += body
-                    offsets.append(off)
-                    sizes.append(size + 1)
-                    nonces.append(prefix + nonce)
-                    n += 1
-                    mark = len(out)
-                    if mark >= _FLUSH_AT:
-                        seal_spans(out, offsets, sizes, nonces)
-                        del offsets[:], sizes[:], nonces[:]
-                        chunks.append(out)
-                        out = bytearray()
-                        mark = 0
+            seal_spans(buf, spans)
+        except BaseException:
+            buf = bytearray()  # never send a plaintext
+            raise
         finally:
-            if len(out) > mark:  # a frame half laid out: it never goes out
-                del out[mark:]
             self._nonce = n
-            if offsets:
-                seal_spans(out, offsets, sizes, nonces)
-        return out
+        if not out:
+            return buf
+        chunks.append(out)
+        return buf
 
     def _wrap_into_each(
         self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
@@ -247,7 +246,7 @@ class _CurveBase(Mechanism):
                     out += box
                 else:
                     out += _LONG_SIZE.pack(LONG, size)
-                    if size >= _FLUSH_AT:
+                    if size >= _BIG_BOX:
                         chunks.append(out)
                         chunks.append(box)
                         out = bytearray()
@@ -282,7 +281,8 @@ class _CurveBase(Mechanism):
         opened by one call into the codec."""
         nonces: list[bytes] = []
         error: Optional[Exception] = None
-        last = self._peer_nonce
+        # Short nonces are 8 bytes big-endian: as bytes they order as numbers.
+        last = _pack_nonce(self._peer_nonce)
         prefix = self._recv_prefix
         is_message = data.startswith
         for start, stop in zip(starts, stops):
@@ -292,13 +292,13 @@ class _CurveBase(Mechanism):
                 except ProtocolError as exc:
                     error = exc
                 break
-            (n,) = _unpack_nonce(data, start + 8)
-            if n <= last:
-                error = self._replayed(n, last)
+            short = data[start + 8 : start + 16]
+            if short <= last:
+                error = self._replayed(_unpack_nonce(short)[0], _unpack_nonce(last)[0])
                 break
-            last = n
-            nonces.append(prefix + data[start + 8 : start + 16])
-        self._peer_nonce = last
+            last = short
+            nonces.append(prefix + short)
+        (self._peer_nonce,) = _unpack_nonce(last)
         flags = bytearray()
         frames: list[bytes] = []
         if nonces:
