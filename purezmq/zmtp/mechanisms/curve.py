@@ -25,10 +25,17 @@ client hands the cookie back in INITIATE; after INITIATE it forgets s', the
 cookie key and its long-term secret. The client forgets c' and its long-term
 secret once INITIATE is sent (and the C'/S key that HELLO and WELCOME
 share, one X25519 on each side instead of two, at WELCOME). What stays is the one precomputed key of the
-connection (``_precom``), needed for every MESSAGE, and the codec made from
-it at READY (``_seal``/``_open``, `crypto.afternm_codec`; libsodium's keeps
-scratch buffers that hold the last big frame). Python cannot wipe the bytes
+connection (``_precom``), needed for every MESSAGE, and the codecs made from
+it at READY (``_seal``/``_open``, `crypto.afternm_codec`, and with libsodium
+``_seal_spans``/``_open_spans``, `crypto.inplace_codec`, whose scratch buffer
+holds the last plaintext it opened). Python cannot wipe the bytes
 objects: dropping the references is what "forget" means here.
+
+Traffic goes in batches (the per-message cost is what limits throughput):
+`wrap_into` lays out all the frames of a send in one bytearray and, with
+libsodium, seals them there in place; `unwrap_spans` checks the names and
+short nonces of all the whole frames of a read, then has them opened by one
+call into the codec. `wrap`/`unwrap` do one frame (commands, large frames).
 """
 
 from __future__ import annotations
