@@ -36,7 +36,7 @@ U64 = struct.Struct(">Q")
 def codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "inplace":
         if crypto.inplace_codec(bytes(32)) is None:
-            pytest.skip("the in-place codec needs libsodium (PyNaCl)")
+            pytest.skip("the in-place codec is libsodium's (PyNaCl, with the sodium backend)")
     else:
         monkeypatch.setattr(crypto, "inplace_codec", lambda key: None)
     return str(request.param)
