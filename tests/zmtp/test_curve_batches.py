@@ -199,3 +199,13 @@ def test_memoryview_and_bytearray_frames_are_sent_as_their_bytes(codec: str) -> 
     data = os.urandom(3000)
     client.send_messages([[memoryview(data)[10:20], bytearray(b"ba")], [memoryview(data)]])
     assert server.receive_data(client.data_to_send()) == [[data[10:20], b"ba"], [data]]
+
+
+def test_small_sends_coalesce_into_one_chunk(codec: str) -> None:
+    client, server = ready()
+    for i in range(50):
+        client.send_messages([[b"m%d" % i]])
+    chunks = client.take_output()
+    assert len(chunks) == 1  # one buffer for one write, not one per send
+    expected = [[b"m%d" % i] for i in range(50)]
+    assert server.receive_data(b"".join(chunks)) == expected

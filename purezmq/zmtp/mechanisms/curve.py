@@ -184,8 +184,8 @@ class _CurveBase(Mechanism):
     ) -> bytearray:
         """Append ``messages`` to the output, as whole wire frames, each frame
         a MESSAGE command in a frame without flags (see `wrap`): to ``out``,
-        or, when that is not empty, to ``chunks`` after it; return the
-        bytearray to append to next.
+        or, when both are large, to ``chunks`` after it; return the bytearray
+        to append to next.
 
         With libsodium the frames are laid out in the clear in one new
         bytearray (its size known before it is made: no regrowth) and sealed
@@ -233,6 +233,9 @@ class _CurveBase(Mechanism):
             self._nonce = n
         if not out:
             return buf
+        if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
+            out += buf
+            return out
         chunks.append(out)
         return buf
 
