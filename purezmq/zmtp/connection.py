@@ -721,20 +721,21 @@ class Connection(OutputQueue):
         frames = self._frames
         emit = events.append if not self._sub_receiver else None
         for f, body in zip(flags, bodies):
-            if f & COMMAND:
-                self._frames = frames
-                self._on_traffic_command(body, events)
-                if self.phase is Phase.CLOSED:
-                    return
-                frames = self._frames
-                continue
-            frames.append(body)
-            if not f & MORE:
+            if not f:  # the last (or only) frame of a message: the common case
+                frames.append(body)
                 if emit is not None:
                     emit(frames)
                 else:
                     self._emit(frames, events)
                 frames = Message()
+            elif f == MORE:
+                frames.append(body)
+            else:  # COMMAND, with or without MORE
+                self._frames = frames
+                self._on_traffic_command(body, events)
+                if self.phase is Phase.CLOSED:
+                    return
+                frames = self._frames
         self._frames = frames
         if error is not None:
             raise error
