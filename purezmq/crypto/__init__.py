@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any, Callable, Optional
 
 from .errors import CryptoError
 
@@ -77,6 +78,27 @@ else:
     )
 
 
+# libsodium's in-place MESSAGE boxing (`sodium.inplace_codec`); the pure
+# backend has none (None), and callers use `afternm_codec` instead.
+SealSpans = Callable[[bytearray, "list[Any]"], None]
+OpenSpans = Callable[
+    [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+]
+inplace_codec: Callable[[bytes], Optional[tuple[SealSpans, OpenSpans]]]
+
+
+def _no_inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
+    return None
+
+
+if BACKEND == "sodium":
+    from . import sodium as _sodium
+
+    inplace_codec = _sodium.inplace_codec
+else:
+    inplace_codec = _no_inplace_codec
+
+
 def clear_cache() -> None:
     """Drop the pure backend's cached subkeys and keystream (secrets, kept to
     speed up a connection's boxes); nothing to do for libsodium."""
@@ -97,7 +119,9 @@ __all__ = [
     "MAC_SIZE",
     "NONCE_SIZE",
     "CryptoError",
+    "OpenSpans",
     "Opener",
+    "SealSpans",
     "Sealer",
     "afternm_codec",
     "box",
@@ -106,6 +130,7 @@ __all__ = [
     "box_open",
     "box_open_afternm",
     "clear_cache",
+    "inplace_codec",
     "keypair",
     "scalarmult",
     "scalarmult_base",

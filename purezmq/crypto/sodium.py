@@ -7,7 +7,7 @@ the error raised match `purezmq.crypto.pure`, so callers see one behaviour.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import nacl.bindings as _nb
 import nacl.exceptions as _nx
@@ -164,6 +164,108 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
         return out[0], buffer(out, size)[1:]
 
     return seal, open_
+
+
+# In-place sealing, ``seal_spans(buf, spans)``, and opening
+# many boxes of one buffer, ``open_spans(data, starts, stops, skip, nonces,
+# firsts, rests)``: see `inplace_codec`.
+SealSpans = Callable[[bytearray, "list[Any]"], None]
+OpenSpans = Callable[
+    [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+]
+_SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
+
+
+def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
+    """Per-message boxing for one precomputed key (checked here once) with no
+    buffer made per message and no Python call per box; None without PyNaCl's
+    cffi module.
+
+    ``seal_spans(buf, spans)`` seals, for each ``(offset, end, nonce)`` in
+    the flat list ``spans``, the plaintext ``buf[offset + 16:end]`` in place:
+    the ciphertext replaces it and the tag goes in the 16 bytes before it, so
+    ``buf[offset:end]`` becomes ``box_afternm`` of that plaintext under
+    ``nonce``. The caller lays out many boxes in one bytearray and seals them
+    at once.
+
+    ``open_spans(data, starts, stops, skip, nonces, firsts, rests)`` opens, in
+    order, the box ``data[starts[i] + skip:stops[i]]`` under ``nonces[i]`` for
+    each nonce given, appending each plaintext's first byte to ``firsts`` and
+    the rest to ``rests`` (as `afternm_codec`'s ``open``). It stops at the
+    first box that does not open (or has no first byte) and returns False;
+    True when all opened. Plaintexts pass through a scratch buffer kept for
+    the next call (it holds the last one until overwritten): one codec serves
+    one connection, on one thread at a time. Nonces are 24 bytes (not
+    checked); ``data`` is bytes."""
+    key = bytes(key)
+    _check(key, 32, "key")
+    if _lib is None:  # pragma: no cover - only without PyNaCl's cffi module
+        return None
+    new = _ffi.new_allocator(should_clear_after_alloc=False)
+    from_buffer = _ffi.from_buffer
+    buffer = _ffi.buffer
+    release = _ffi.release
+    seal_c = _lib.crypto_secretbox_easy
+    open_c = _lib.crypto_secretbox_open_easy
+
+    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
+        # libsodium seals in place: the plaintext pointer is 16 bytes past the
+        # box's, where crypto_secretbox_easy writes the ciphertext.
+        p = from_buffer(buf)
+        try:
+            it = iter(spans)
+            for off, end, nonce in zip(it, it, it):
+                c = p + off
+                seal_c(c, c + 16, end - off - 16, nonce, key)
+        finally:
+            release(p)
+
+    scratch: list[Any] = [new("unsigned char[]", 4096)]
+
+    def open_spans(
+        data: bytes,
+        starts: list[int],
+        stops: list[int],
+        skip: int,
+        nonces: list[bytes],
+        firsts: bytearray,
+        rests: list[bytes],
+    ) -> bool:
+        out = scratch[0]
+        room = len(out)
+        view = buffer(out)
+        add_first = firsts.append
+        add_rest = rests.append
+        for start, stop, nonce in zip(starts, stops, nonces):
+            start += skip
+            n = stop - start - 16  # the plaintext's size
+            if n <= 1024:  # small: a slice of the box is cheaper than a pointer into it
+                if n < 1 or open_c(out, data[start:stop], n + 16, nonce, key):
+                    return False
+                add_first(out[0])
+                add_rest(view[1:n])
+                continue
+            if n > room:
+                if n > _SCRATCH_KEEP:
+                    dest = new("unsigned char[]", n)
+                else:
+                    dest = out = scratch[0] = new("unsigned char[]", max(n, 2 * room))
+                    room = len(out)
+                    view = buffer(out)
+            else:
+                dest = out
+            src = from_buffer(data)
+            try:
+                bad = open_c(dest, src + start, n + 16, nonce, key)
+            finally:
+                release(src)
+            if bad:
+                return False
+            add_first(dest[0])
+            add_rest(buffer(dest, n)[1:])
+        return True
+
+    return seal_spans, open_spans
 
 
 def box(message: bytes, nonce: bytes, public: bytes, secret: bytes) -> bytes:

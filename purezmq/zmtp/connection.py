@@ -401,7 +401,28 @@ class Connection(OutputQueue):
         its MORE/COMMAND flags inside the box, into a MESSAGE body. libzmq
         4.3.5 sends that body as a data frame with no flags (neither MORE nor
         COMMAND on the wire) and takes the wire's flags as the message's, so
-        we send it the same way (spec/interop.md #12)."""
+        we send it the same way (spec/interop.md #12). Runs of messages go
+        to the mechanism's ``wrap_into`` whole (it writes the frames into our
+        output); a subscription between them is sent in its place, in order."""
+        wrap_into: Any = getattr(self.mechanism, "wrap_into", None)
+        if wrap_into is None:
+            self._send_wrapped_each(messages)
+            return
+        run: list[Any] = []
+        for frames in messages:
+            t = type(frames)
+            if t is not list and t is not Message and isinstance(frames, Event):
+                if run:
+                    self._out = wrap_into(self._out, self._chunks, run)
+                    run = []
+                self.send(frames)  # a subscription, in the peer's dialect
+                continue
+            run.append(frames)
+        if run:
+            self._out = wrap_into(self._out, self._chunks, run)
+
+    def _send_wrapped_each(self, messages: Iterable[Any]) -> None:
+        """`_send_wrapped` for a mechanism with only ``wrap`` (frame by frame)."""
         wrap = self.mechanism.wrap
         write = self._write_frame
         short = _SHORT[0]  # the 2-byte header of a short frame without flags
@@ -630,7 +651,12 @@ class Connection(OutputQueue):
 
     def _decode_wrapped(self, data: bytes, events: list[ZmtpEvent]) -> None:
         """`_decode` for CURVE traffic: every frame, whatever its wire flags,
-        is a MESSAGE box (libzmq 4.3.5 runs every frame through the mechanism)."""
+        is a MESSAGE box (libzmq 4.3.5 runs every frame through the mechanism).
+
+        The whole frames of this read are found first; the mechanism opens
+        them in one call (`unwrap_spans`), then they become messages and
+        traffic commands, in order. A bad frame (too large, or refused by the
+        mechanism) raises only after the frames before it are dealt with."""
         if self._big_need:
             data = self._continue_big(data, events)
             if not data:
@@ -641,17 +667,14 @@ class Connection(OutputQueue):
         pos = 0
         end = len(data)
         limit = self._limit
-        unwrap = self.mechanism.unwrap
-        frames = self._frames
-        # One MESSAGE box per frame, opened here (`_on_wrapped` inline): a
-        # message frame, or a traffic command.
-        emit = events.append if not self._sub_receiver else None
+        starts: list[int] = []
+        stops: list[int] = []
+        error: Optional[ProtocolError] = None
         while True:
             avail = end - pos
             if avail < 2:
                 break
-            flags = data[pos]
-            if flags & LONG:
+            if data[pos] & LONG:
                 if avail < 9:
                     break
                 (size,) = U64.unpack_from(data, pos + 1)
@@ -660,36 +683,62 @@ class Connection(OutputQueue):
                 size = data[pos + 1]
                 start = pos + 2
             if size > limit:
-                raise self._too_large(size)
+                error = self._too_large(size)
+                break
             stop = start + size
             if stop > end:
                 if size >= LARGE_FRAME:
-                    self._big_flags = flags
+                    self._big_flags = data[pos]
                     part: Any = memoryview(data)[start:]  # joined when whole
                     self._big_parts = [part]
                     self._big_need = stop - end
                     pos = end
                 break
+            starts.append(start)
+            stops.append(stop)
             pos = stop
-            # A big box is read in place (a view), a small one sliced out.
-            box: Any = data[start:stop] if size < 1024 else memoryview(data)[start:stop]
-            flags, body = unwrap(box)
-            if flags & COMMAND:
+        if error is None and pos < end:
+            self._pending = data[pos:]
+        if starts:
+            self._on_wrapped_run(data, starts, stops, events)
+        if error is not None:
+            raise error
+
+    def _on_wrapped_run(
+        self, data: bytes, starts: list[int], stops: list[int], events: list[ZmtpEvent]
+    ) -> None:
+        """The MESSAGE boxes ``data[starts[i]:stops[i]]``, opened together:
+        message frames and traffic commands."""
+        mech: Any = self.mechanism
+        unwrap_spans = getattr(mech, "unwrap_spans", None)
+        if unwrap_spans is None:  # one box at a time
+            for start, stop in zip(starts, stops):
+                self._on_wrapped(data[start:stop], events)
+                if self.phase is Phase.CLOSED:
+                    return
+            return
+        flags, bodies, error = unwrap_spans(data, starts, stops)
+        frames = self._frames
+        emit = events.append if not self._sub_receiver else None
+        for f, body in zip(flags, bodies):
+            if not f:  # the last (or only) frame of a message: the common case
+                frames.append(body)
+                if emit is not None:
+                    emit(frames)
+                else:
+                    self._emit(frames, events)
+                frames = Message()
+            elif f == MORE:
+                frames.append(body)
+            else:  # COMMAND, with or without MORE
                 self._frames = frames
                 self._on_traffic_command(body, events)
                 if self.phase is Phase.CLOSED:
                     return
                 frames = self._frames
-                continue
-            frames.append(body)
-            if not flags & MORE:
-                if emit is not None:
-                    emit(frames)
-                else:
-                    self._emit(frames, events)
-                self._frames = frames = Message()
-        if pos < end:
-            self._pending = data[pos:]
+        self._frames = frames
+        if error is not None:
+            raise error
 
     def _on_wrapped(self, box: bytes, events: list[ZmtpEvent]) -> None:
         """One MESSAGE box: a message frame or a traffic command."""
