@@ -22,7 +22,10 @@ from .sugar.curve import curve_keypair, curve_public
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the keys as a JSON object")
     parser.add_argument(
-        "--secret", type=str, help="print the public key of this Z85 secret key instead"
+        "--secret",
+        type=str,
+        help="print the public key of this Z85 secret key instead"
+        " (write --secret=KEY: a key may start with '-')",
     )
 
 

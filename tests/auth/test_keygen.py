@@ -50,7 +50,8 @@ def test_new_pair_text(command: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("command", COMMANDS, ids=["subcommand", "module"])
 def test_public_of_secret_json(command: tuple[str, ...]) -> None:
     public, secret = purezmq.curve_keypair()
-    out = _run(*command, "--json", "--secret", secret.decode())
+    # `=`: a Z85 key may start with "-", which argparse would take for an option
+    out = _run(*command, "--json", f"--secret={secret.decode()}")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"public": public.decode(), "secret": secret.decode()}
 
