@@ -404,7 +404,7 @@ class Connection(OutputQueue):
         we send it the same way (spec/interop.md #12). Runs of messages go
         to the mechanism's ``wrap_into`` whole (it writes the frames into our
         output); a subscription between them is sent in its place, in order."""
-        wrap_into: Any = getattr(self.mechanism, "wrap_into", None)
+        wrap_into = self.mechanism.wrap_into
         if wrap_into is None:
             self._send_wrapped_each(messages)
             return
@@ -709,8 +709,7 @@ class Connection(OutputQueue):
     ) -> None:
         """The MESSAGE boxes ``data[starts[i]:stops[i]]``, opened together:
         message frames and traffic commands."""
-        mech: Any = self.mechanism
-        unwrap_spans = getattr(mech, "unwrap_spans", None)
+        unwrap_spans = self.mechanism.unwrap_spans
         if unwrap_spans is None:  # one box at a time
             for start, stop in zip(starts, stops):
                 self._on_wrapped(data[start:stop], events)

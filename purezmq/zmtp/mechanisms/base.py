@@ -3,26 +3,37 @@
 A mechanism is a small state machine driven by the commands of the
 handshake. It never sees raw bytes: the Connection splits frames and hands it
 ``(name, data)``; the mechanism answers through ``send_command`` and by
-returning a status. CURVE will also set ``wraps_traffic`` and implement
-``wrap``/``unwrap`` so every traffic frame travels inside a MESSAGE command;
-NULL and PLAIN leave traffic alone.
+returning a status. CURVE also sets ``wraps_traffic`` and implements
+``wrap``/``unwrap`` so every traffic frame travels inside a MESSAGE command,
+and their batch forms ``wrap_into``/``unwrap_spans`` (a mechanism without
+them is served one box at a time); NULL and PLAIN leave traffic alone.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Optional
 
 from ..errors import LocalProtocolError
 from ..events import AuthRequest
 from ..framing import encode_metadata
 
 SendCommand = Callable[[bytes, bytes], None]
+# (output bytearray, chunks list, messages) -> the bytearray to append to next
+WrapInto = Callable[[bytearray, "list[Any]", "Iterable[Sequence[Any]]"], bytearray]
+# (data, starts, stops) -> (wire flags, frames, the error at the first bad box)
+UnwrapSpans = Callable[
+    [bytes, "list[int]", "list[int]"], "tuple[bytearray, list[bytes], Optional[Exception]]"
+]
 
 
 class Mechanism:
     name: bytes = b""
     as_server: bool = False
     wraps_traffic = False
+    # Batch forms of wrap/unwrap, where a mechanism has them (see the module doc).
+    wrap_into: Optional[WrapInto] = None
+    unwrap_spans: Optional[UnwrapSpans] = None
 
     def __init__(self) -> None:
         self._send: Optional[SendCommand] = None
