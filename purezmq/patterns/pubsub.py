@@ -47,7 +47,7 @@ from ..routing.fq import FairQueue
 from ..routing.pipe import Pipe
 from ..routing.trie import MultiTrie, Trie
 from ..zmtp.events import Cancel, Subscribe
-from .base import Msg, SocketCore
+from .base import Msg, Received, SocketCore
 from .options import Options
 
 
@@ -212,7 +212,7 @@ class XPub(_TopicsCount):
         dist.unmatch()
         return True
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         pending = self._pending
         if not pending:
             return None
@@ -354,7 +354,7 @@ class XSub(_TopicsCount):
     def has_out(self) -> bool:
         return True
 
-    def recv(self) -> Optional[Msg]:  # replaced per instance by the FairQueue's
+    def recv(self) -> Optional[Received]:  # replaced per instance by the FairQueue's
         return self._fq.recv()
 
     # -- options -----------------------------------------------------------------------
@@ -375,7 +375,7 @@ class Sub(XSub):
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
-        self._stash: Optional[Msg] = None  # a matching message found by has_in
+        self._stash: Optional[Received] = None  # a matching message found by has_in
         self._fq_recv = self._fq.recv
         self._check: Callable[[Any], bool] = self._subs.check
 
@@ -384,7 +384,7 @@ class Sub(XSub):
     def has_out(self) -> bool:
         return False
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         msg = self._stash
         if msg is not None:
             self._stash = None
@@ -392,11 +392,13 @@ class Sub(XSub):
         recv = self._fq_recv
         check = self._check
         msg = recv()
+        # A message is a list of frames or, from a compact connection, one
+        # bare frame (bytes): the topic is that frame, or the list's first.
         if self.options.invert_matching:
-            while msg is not None and check(msg[0]):
+            while msg is not None and check(msg if type(msg) is bytes else msg[0]):
                 msg = recv()
             return msg
-        while msg is not None and not check(msg[0]):
+        while msg is not None and not check(msg if type(msg) is bytes else msg[0]):
             msg = recv()
         return msg
 

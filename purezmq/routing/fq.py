@@ -8,7 +8,8 @@ Same two-region list as `LoadBalancer` (`PipeArray`, array.py):
     [_active, len)      pipes found empty; parked until ``read_activated``
 
 `recv` reads one whole message from the current pipe and moves on, so every
-peer gets one message per turn. A pipe whose `Pipe.read` returns None is
+peer gets one message per turn. A message is what the pipe carries: a list of
+frames, or one bare frame from a compact connection (zmtp/events.py). A pipe whose `Pipe.read` returns None is
 parked: that failed read set the pipe's ``reader_asleep`` flag, so its writer
 will wake us (-> `activated`) when a message arrives. Nothing may park a pipe
 any other way, or that wake-up would be lost; `has_in` parks only through
@@ -25,8 +26,7 @@ All calls come from the owning socket's thread. Nothing here raises for
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..zmtp.events import Inbound
 from .array import PipeArray
 from .pipe import Pipe
 
@@ -62,14 +62,14 @@ class FairQueue(PipeArray):
 
     # -- receiving -----------------------------------------------------------
 
-    def recv(self) -> list[Any] | None:
+    def recv(self) -> Inbound | None:
         """Next whole message, round-robin across pipes; None if none now."""
         active = self._active
         pipes = self._pipes
         while active:
             cur = self._current
             pipe = pipes[cur]
-            msg: list[Any] | None = pipe.read()  # local annotation: no bytecode
+            msg: Inbound | None = pipe.read()  # local annotation: no bytecode
             if msg is not None:
                 self.last = pipe
                 cur += 1
@@ -78,7 +78,7 @@ class FairQueue(PipeArray):
             active = self._exhausted(cur)
         return None
 
-    def recv_pipe(self) -> tuple[list[Any], Pipe] | None:
+    def recv_pipe(self) -> tuple[Inbound, Pipe] | None:
         """As `recv`, but return ``(msg, pipe)`` (ROUTER needs the pipe)."""
         active = self._active
         pipes = self._pipes

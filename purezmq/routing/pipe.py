@@ -5,7 +5,9 @@ Theory of operation
 A pipe pair joins two owners: a socket and a session (tcp/ipc), or two
 sockets (inproc). Each owner holds one `Pipe` end; an end reads from one
 `_Queue` and writes to the other. A queue item is one whole multipart message
-(a list of frames), so multipart atomicity comes for free and the high-water
+(a list of frames; or, written by a session whose
+connection is compact, a one-frame message as its bare ``bytes``, see
+zmtp/events.py), so multipart atomicity comes for free and the high-water
 mark counts messages, as in libzmq.
 
 The two owners usually live on different threads (app thread and I/O thread).
@@ -32,7 +34,8 @@ Conflate (ZMQ_CONFLATE, libzmq ypipe_conflate): a conflating queue keeps
 only the newest data message. The writer end is a `_ConflatePipe`, whose
 `write` drops what is still queued and never reports HWM; the plain `Pipe`
 hot path pays nothing for the mode. Subscription events (anything that is
-not a list of frames) are never conflated away: losing a SUBSCRIBE because a
+not a message: a list of frames, or a compact one-frame message as bare
+bytes, see zmtp/events.py) are never conflated away: losing a SUBSCRIBE because a
 later one overtook it is a known libzmq CONFLATE pitfall we do not copy.
 
 Closing: `Pipe.close` marks the outgoing queue closed and tells the peer
@@ -493,12 +496,12 @@ class _ConflatePipe(Pipe):
         if q.closed:
             return False
         items = q.items
-        if items and isinstance(msg, list):
+        if items and _is_data(msg):
             # Only we append, so the queue can only shrink under our feet;
             # clear/remove are atomic under the GIL against the reader's popleft.
             snapshot = list(items)
             for old in snapshot:
-                if isinstance(old, list):
+                if _is_data(old):
                     try:
                         items.remove(old)
                     except ValueError:  # the reader took it meanwhile
@@ -512,6 +515,12 @@ class _ConflatePipe(Pipe):
             q.reader_asleep = False
             self.peer._notify_readable()
         return True
+
+
+def _is_data(msg: Any) -> bool:
+    """A data message (a list of frames, or one bare frame from a compact
+    connection), as opposed to a subscription event."""
+    return type(msg) is bytes or isinstance(msg, list)
 
 
 def _run_now(fn: Callable[..., None], *args: Any) -> None:

@@ -402,6 +402,13 @@ class Socket(SocketBase, _OptionAttributes):
             if self._cmds:
                 self._mailbox.process()
             msg = self._pattern_recv()
+            if type(msg) is bytes:
+                # A compact one-frame message (zmtp/events.py): the frame itself.
+                if self._rcvmore:
+                    self._rcvmore = 0
+                if copy:
+                    return msg
+                return _make_frame(msg, False, self._received_properties())
             if msg is None:
                 msg = self.recv_msg(flags)
             if len(msg) == 1:

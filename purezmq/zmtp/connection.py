@@ -189,6 +189,12 @@ class OutputQueue:
 class Connection(OutputQueue):
     """A ZMTP connection's state, fed bytes and asked for bytes."""
 
+    # Set by a socket's session when its socket type takes compact messages
+    # (`events.Inbound`): then a one-frame message decoded in the clear comes
+    # out as its bare frame (``bytes``) instead of a one-item `Message`. Off
+    # by default, so `receive_data` yields `Message` objects as documented.
+    compact = False
+
     def __init__(
         self,
         mechanism: Optional[Mechanism] = None,
@@ -556,6 +562,10 @@ class Connection(OutputQueue):
         # PUB/XPUB turn \x01/\x00 messages into events; everyone else emits
         # messages directly, without a call per message.
         emit = events.append if not self._sub_receiver else None
+        # Compact: a one-frame message is emitted as its bare frame. A bytes
+        # object is never tracked by the garbage collector, where a list is,
+        # and a busy receiver's backlog would be walked by every collection.
+        compact = self.compact and emit is not None
         while True:
             avail = end - pos
             if avail < 2:
@@ -570,6 +580,10 @@ class Connection(OutputQueue):
                 stop = start + size
                 if stop > end:
                     break  # short: never the large-frame path
+                if compact and not frames:
+                    emit(data[start:stop])
+                    pos = stop
+                    continue
                 frames.append(data[start:stop])
                 pos = stop
                 emit(frames)
@@ -617,6 +631,8 @@ class Connection(OutputQueue):
                 self._advance(Input.PEER_MESSAGE_FRAME)  # refused: raises
             elif flags & MORE:
                 frames.append(body)
+            elif compact and not frames:
+                events.append(body)
             else:
                 frames.append(body)
                 if emit is not None:
