@@ -17,6 +17,8 @@ import threading
 from typing import Any, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import purezmq as zmq
 from purezmq.patterns.options import Options
@@ -29,6 +31,7 @@ from purezmq.zmtp.events import Cancel, Message, Subscribe, frames_of
 from tests.testing import (
     JOIN_TIMEOUT,
     CorePeer,
+    command,
     eventually,
     frame,
     message,
@@ -76,6 +79,64 @@ def test_compact_connection_emits_one_frame_messages_as_bytes(step: int) -> None
             assert not gc.is_tracked(event)
         else:
             assert type(event) is Message
+
+
+def test_a_run_of_same_size_messages_is_split_whole() -> None:
+    # The run splitter (`_uniform_run`) takes same-size one-frame messages in
+    # bulk; whatever breaks the run (another size, a multipart message, a
+    # command, a long frame, the end of the read) is decoded on its own.
+    bodies = [b"%03d" % i for i in range(40)]
+    wire = b"".join(message([b]) for b in bodies)
+    wire += message([b"four"]) + message([b"abc", b"def"]) + command(b"PING", b"\x00\x00")
+    wire += b"".join(message([b]) for b in bodies) + message([b"L" * 300])
+    wire += b"".join(message([b""]) for _ in range(20))  # empty bodies run too
+    wire += message([b"tail"])[:3]  # the start of one more
+    conn = traffic("PULL", b"PUSH", compact=True)
+    events = conn.receive_data(wire)
+    datas = [e for e in events if type(e) in (bytes, Message)]
+    assert [frames_of(e) for e in datas] == (
+        [[b] for b in bodies]
+        + [[b"four"], [b"abc", b"def"]]
+        + [[b] for b in bodies]
+        + [[b"L" * 300]]
+        + [[b""]] * 20
+    )
+    assert len(events) == len(datas) + 1  # and the PING
+    assert conn.receive_data(message([b"tail"])[3:]) == [b"tail"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    msgs=st.lists(
+        st.one_of(
+            st.sampled_from([b"", b"a", b"16 bytes of data", b"x" * 255]).map(lambda b: [b]),
+            st.lists(st.binary(max_size=20), min_size=1, max_size=3),
+        ),
+        max_size=60,
+    ),
+    repeat=st.integers(1, 20),
+    cut=st.lists(st.integers(1, 400), min_size=1, max_size=5),
+)
+def test_compact_decoding_matches_plain_decoding(
+    msgs: list[list[bytes]], repeat: int, cut: list[int]
+) -> None:
+    # Runs are what the splitter looks for: repeat each message a few times.
+    msgs = [m for m in msgs for _ in range(repeat)]
+    wire = b"".join(message(m) for m in msgs)
+    got = {}
+    for compact in (False, True):
+        conn = traffic("DEALER", b"DEALER", compact)
+        events: list[Any] = []
+        pos = i = 0
+        while pos < len(wire):
+            n = cut[i % len(cut)]
+            events += conn.receive_data(wire[pos : pos + n])
+            pos += n
+            i += 1
+        got[compact] = [frames_of(e) for e in events]
+        if compact:
+            assert all(type(e) is bytes for e in events if len(frames_of(e)) == 1)
+    assert got[True] == got[False] == msgs
 
 
 def test_the_default_connection_still_emits_messages() -> None:
