@@ -58,6 +58,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
+from itertools import repeat, starmap
 from typing import Any, Callable, Optional, Protocol
 
 Post = Callable[..., None]
@@ -272,17 +273,32 @@ class Pipe:
         items = q.items
         n = 0
         popleft = items.popleft
-        append = out.append
-        while n < limit:
-            try:
-                append(popleft())
-            except IndexError:
+        if q.conflate:  # its writer may remove items under our feet
+            append = out.append
+            while n < limit:
+                try:
+                    append(popleft())
+                except IndexError:
+                    q.reader_asleep = True
+                    if not items:
+                        break
+                    q.reader_asleep = False
+                    continue
+                n += 1
+        else:
+            # Only we remove items, so `k` queued can all be popped: in C.
+            while n < limit:
+                k = len(items)
+                if k:
+                    if k > limit - n:
+                        k = limit - n
+                    out.extend(starmap(popleft, repeat((), k)))
+                    n += k
+                    continue
                 q.reader_asleep = True
                 if not items:
                     break
                 q.reader_asleep = False
-                continue
-            n += 1
         if q.writer_blocked and len(items) + q.held <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
@@ -364,9 +380,20 @@ class Pipe:
         dropped message, not a drain attempt; the reader's own pumping is
         what empties the pipe either way."""
         q = self._out
-        if q.writer_blocked and q.hwm and len(q.items) >= q.limit:
-            return False  # refused before, not drained since
-        return self.write(msg)
+        items = q.items
+        if q.hwm and len(items) >= q.limit:
+            if q.writer_blocked:
+                return False  # refused before, not drained since
+            return self.write(msg)  # full: `write` arms the wake-up, may drain
+        if q.closed or tracked_live:
+            return self.write(msg)
+        # `write` inline for the usual case (room, open, untracked): one call
+        # less per subscriber and message.
+        items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return True
 
     def _drained(self, q: _Queue) -> bool:
         """The pipe is full: let the reader drain it on this thread if it can."""
