@@ -181,8 +181,14 @@ class XPub(_TopicsCount):
         if self._lossy and not self._send_last_pipe and not self.options.invert_matching:
             # Fast path: walk the trie, write to each match; a full pipe just
             # misses the message (its failed write arms write_activated).
-            hits: list[Pipe] = []
-            self._subs.match(msg[0], hits.append)
+            # With only the empty prefix subscribed, every message goes to
+            # that prefix's pipes: no walk. (A write never changes the trie:
+            # at most it pumps a session on this thread.)
+            hits = self._subs.match_any()
+            if hits is None:
+                found: list[Pipe] = []
+                self._subs.match(msg[0], found.append)
+                hits = found
             for pipe in hits:
                 pipe.write_lossy(msg)
             return True

@@ -1,17 +1,23 @@
 """The hot paths that do a pipe's work inline (FairQueue.recv, LoadBalancer.send,
 Pipe.write_lossy, Pipe.read_batch) keep every rule of `Pipe.read` / `Pipe.write`:
 wake-ups on exactly the same transitions, HWM, closed pipes, conflation and
-tracked frames."""
+tracked frames. And XPUB's shortcut past the trie when only the empty prefix
+is subscribed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import purezmq as zmq
+from purezmq.patterns.options import Options
+from purezmq.patterns.pubsub import XPub
 from purezmq.routing import pipe as pipe_mod
 from purezmq.routing.fq import FairQueue
 from purezmq.routing.lb import LoadBalancer
 from purezmq.routing.pipe import Pipe, TrackedBuffer, pipe_pair
+from purezmq.routing.trie import MultiTrie
 from purezmq.zmtp.events import Subscribe
+from tests.testing import CorePeer
 
 
 class Sink:
@@ -145,3 +151,33 @@ def test_read_batch_takes_mixed_items_in_order() -> None:
     assert b.read_batch(out, 10) == 0  # dry: asleep
     a.write(b"five")
     assert sb.readable == 1
+
+
+def test_multitrie_match_any_only_while_the_empty_prefix_is_alone() -> None:
+    trie = MultiTrie()
+    assert trie.match_any() == ()  # nobody subscribed: every message goes nowhere
+    trie.add(b"", "p1")
+    trie.add(b"", "p2")
+    assert set(trie.match_any() or ()) == {"p1", "p2"}
+    trie.add(b"topic", "p3")
+    assert trie.match_any() is None  # a real prefix: walk the trie
+    trie.rm(b"topic", "p3")
+    assert set(trie.match_any() or ()) == {"p1", "p2"}
+    trie.rm_pipe("p1")
+    trie.rm_pipe("p2")
+    assert trie.match_any() == ()
+
+
+def test_xpub_send_with_everyone_subscribed_to_everything() -> None:
+    xpub = XPub(Options(zmq.XPUB))
+    peers = [CorePeer(xpub, hwm=2) for _ in range(2)]
+    for peer in peers:
+        peer.send(Subscribe(b""))
+    assert xpub.send([b"one"]) and xpub.send([b"two"]) and xpub.send([b"three"])
+    # each subscriber got what its HWM let through, in order
+    assert [peer.drain() for peer in peers] == [[[b"one"], [b"two"]]] * 2
+    late = CorePeer(xpub)
+    late.send(Subscribe(b"t"))  # a real prefix: back to the trie walk
+    assert xpub.send([b"tea"]) and xpub.send([b"coffee"])
+    assert late.drain() == [[b"tea"]]
+    assert [peer.drain() for peer in peers] == [[[b"tea"], [b"coffee"]]] * 2
