@@ -84,7 +84,9 @@ class SocketBase:
         self._options = hub.options
         self._mailbox = hub.mailbox
         self._cmds = hub.mailbox._cmds  # truthy when commands wait (hot-path check)
-        self._pattern_send = hub.pattern.send
+        # Takes a whole message: a list of frames, or a tuple (`Socket.send`'s
+        # one-frame fast path: untracked by the GC once a collection saw it).
+        self._pattern_send: Callable[[Any], bool] = hub.pattern.send
         # A whole message or None: a list of frames, or one bare frame (bytes)
         # from a compact connection (zmtp/events.py), made a list here.
         self._pattern_recv: Callable[[], Any] = hub.pattern.recv
@@ -356,7 +358,7 @@ class SocketBase:
         """True while a message started with SNDMORE is not finished."""
         return bool(self._send_parts)
 
-    def _send_blocking(self, msg: Msg, flags: int) -> None:
+    def _send_blocking(self, msg: Any, flags: int) -> None:
         send = self._pattern_send
         self._block_until(lambda: True if send(msg) else None, flags, self._options.sndtimeo)
 

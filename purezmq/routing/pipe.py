@@ -545,9 +545,9 @@ class _ConflatePipe(Pipe):
 
 
 def _is_data(msg: Any) -> bool:
-    """A data message (a list of frames, or one bare frame from a compact
-    connection), as opposed to a subscription event."""
-    return type(msg) is bytes or isinstance(msg, list)
+    """A data message (a list or tuple of frames, or one bare frame from a
+    compact connection), as opposed to a subscription event."""
+    return isinstance(msg, (bytes, list, tuple))
 
 
 def _run_now(fn: Callable[..., None], *args: Any) -> None:

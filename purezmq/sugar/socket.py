@@ -315,7 +315,10 @@ class Socket(SocketBase, _OptionAttributes):
             # Fast path (SocketBase.send_msg inlined): one bytes frame, no options.
             if self._cmds:
                 self._mailbox.process()
-            msg = [data]
+            # A tuple: its first collection untracks it (it holds only bytes),
+            # so a backlog of queued messages (a PUB at SNDHWM 0) is not
+            # walked by every older-generation collection, as lists would be.
+            msg = (data,)
             if not self._pattern_send(msg):
                 self._send_blocking(msg, flags)
             return None if copy or len(data) >= self.copy_threshold else _FINISHED_TRACKER

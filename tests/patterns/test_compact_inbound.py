@@ -1,6 +1,7 @@
 """Compact inbound messages (zmtp/events.py): a compact connection hands a
 one-frame message up as its bare frame (``bytes``), never GC-tracked, and
-every reader of a socket's pipes takes that form as well as a list of frames.
+every reader of a socket's pipes takes that form as well as a list of frames;
+and a one-frame `Socket.send` queues a tuple, which the GC untracks.
 
 Three levels: the codec (what `receive_data` emits with and without the
 flag), the socket cores fed bare frames through in-memory pipes (SUB filters
@@ -359,3 +360,64 @@ def test_a_proxy_relays_compact_messages(new: Callable[[int], Any], ctx: Any) ->
         relay.join(JOIN_TIMEOUT)
     assert not relay.is_alive()
     assert not done, done
+
+
+# ---------------------------------------------------------------------------
+# One-frame sends travel as tuples (Socket.send's fast path)
+# ---------------------------------------------------------------------------
+
+
+def test_one_frame_sends_queue_as_untracked_tuples(new: Callable[[int], Any]) -> None:
+    push = new(zmq.PUSH)
+    pull = new(zmq.PULL)
+    push.bind("inproc://tuples-untracked")
+    pull.connect("inproc://tuples-untracked")
+    for i in range(10):
+        push.send(b"%d" % i)
+    eventually(lambda: pull.poll(0) != 0, what="the messages at the PULL")
+    (pipe,) = pull._pattern._fq._pipes
+    gc.collect()
+    queued = list(pipe._in.items)
+    assert len(queued) == 10 and all(type(m) is tuple for m in queued)
+    assert not any(gc.is_tracked(m) for m in queued)  # no collection walks them again
+    assert pull.recv() == b"0"
+    assert pull.recv_multipart() == [b"1"]
+    assert pull.recv(copy=False).bytes == b"2"
+
+
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+def test_tuples_through_every_pattern_that_takes_a_message(
+    new: Callable[[int], Any], transport: str
+) -> None:
+    def link(a: Any, b: Any, name: str) -> None:
+        if transport == "inproc":
+            a.bind(f"inproc://tuples-{name}")
+            b.connect(f"inproc://tuples-{name}")
+        else:
+            b.connect(f"tcp://127.0.0.1:{a.bind_to_random_port('tcp://127.0.0.1')}")
+
+    req, rep = new(zmq.REQ), new(zmq.REP)
+    link(rep, req, "reqrep")
+    req.send(b"question")
+    assert rep.recv() == b"question"
+    rep.send(b"answer")  # REP puts the envelope in front of a tuple
+    assert req.recv_multipart() == [b"answer"]
+    dealer, router = new(zmq.DEALER), new(zmq.ROUTER)
+    dealer.setsockopt(zmq.ROUTING_ID, b"d")
+    link(router, dealer, "router")
+    dealer.send(b"hello")
+    assert router.recv_multipart() == [b"d", b"hello"]
+    router.send_multipart([b"d", b"back"])
+    assert dealer.recv() == b"back"
+    router.send(b"d")  # only a routing id: nothing to deliver, as before
+    assert dealer.poll(50) == 0
+
+
+def test_xpub_hands_an_upstream_tuple_to_the_app(new: Callable[[int], Any]) -> None:
+    xpub, xsub = new(zmq.XPUB), new(zmq.XSUB)
+    xpub.bind("inproc://tuples-xpub")
+    xsub.connect("inproc://tuples-xpub")
+    xsub.send(b"\x01topic")
+    assert xpub.recv() == b"\x01topic"
+    xsub.send(b"upstream data")
+    assert xpub.recv_multipart() == [b"upstream data"]
