@@ -44,7 +44,7 @@ from typing import Any, Callable, Optional
 from ..constants import SocketOption as O
 from ..routing.dist import Distributor
 from ..routing.fq import FairQueue
-from ..routing.pipe import Pipe
+from ..routing.pipe import Pipe, write_lossy_each
 from ..routing.trie import MultiTrie, Trie
 from ..zmtp.events import Cancel, Subscribe
 from .base import Msg, Received, SocketCore
@@ -189,8 +189,7 @@ class XPub(_TopicsCount):
                 found: list[Pipe] = []
                 self._subs.match(msg[0], found.append)
                 hits = found
-            for pipe in hits:
-                pipe.write_lossy(msg)
+            write_lossy_each(hits, msg)
             return True
         return self._send_matching(msg)
 
@@ -384,6 +383,16 @@ class Sub(XSub):
         self._stash: Optional[Received] = None  # a matching message found by has_in
         self._fq_recv = self._fq.recv
         self._check: Callable[[Any], bool] = self._subs.check
+        # Subscribed to the empty prefix: every message matches, no check.
+        self._everything = False
+
+    def _subscribe(self, topic: bytes) -> None:
+        super()._subscribe(topic)
+        self._everything = self._subs.count(b"") > 0
+
+    def _unsubscribe(self, topic: bytes) -> None:
+        super()._unsubscribe(topic)
+        self._everything = self._subs.count(b"") > 0
 
     send = SocketCore.send  # ENOTSUP
 
@@ -396,8 +405,10 @@ class Sub(XSub):
             self._stash = None
             return msg
         recv = self._fq_recv
-        check = self._check
         msg = recv()
+        if self._everything and not self.options.invert_matching:
+            return msg
+        check = self._check
         # A message is a list of frames or, from a compact connection, one
         # bare frame (bytes): the topic is that frame, or the list's first.
         if self.options.invert_matching:

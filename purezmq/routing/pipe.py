@@ -58,6 +58,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
+from collections.abc import Iterable
 from itertools import repeat, starmap
 from typing import Any, Callable, Optional, Protocol
 
@@ -542,6 +543,22 @@ class _ConflatePipe(Pipe):
             q.reader_asleep = False
             self.peer._notify_readable()
         return True
+
+
+def write_lossy_each(pipes: Iterable[Pipe], msg: Any) -> None:
+    """`Pipe.write_lossy` of one message to each of `pipes` (a publisher's
+    matches), in one call: a pipe with room takes it inline, any other case
+    (full, closed, conflating, tracked frames) goes through `write_lossy`."""
+    for pipe in pipes:
+        q = pipe._out
+        items = q.items
+        if (q.hwm and len(items) >= q.limit) or q.closed or q.conflate or tracked_live:
+            pipe.write_lossy(msg)
+            continue
+        items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            pipe.peer._notify_readable()
 
 
 def _is_data(msg: Any) -> bool:

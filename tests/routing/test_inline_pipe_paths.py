@@ -1,8 +1,8 @@
 """The hot paths that do a pipe's work inline (FairQueue.recv, LoadBalancer.send,
 Pipe.write_lossy, Pipe.read_batch) keep every rule of `Pipe.read` / `Pipe.write`:
 wake-ups on exactly the same transitions, HWM, closed pipes, conflation and
-tracked frames. And XPUB's shortcut past the trie when only the empty prefix
-is subscribed."""
+tracked frames. And the publisher's and subscriber's shortcuts past their
+tries while only the empty prefix is subscribed."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import purezmq as zmq
 from purezmq.patterns.options import Options
-from purezmq.patterns.pubsub import XPub
+from purezmq.patterns.pubsub import Sub, XPub
 from purezmq.routing import pipe as pipe_mod
 from purezmq.routing.fq import FairQueue
 from purezmq.routing.lb import LoadBalancer
-from purezmq.routing.pipe import Pipe, TrackedBuffer, pipe_pair
+from purezmq.routing.pipe import Pipe, TrackedBuffer, pipe_pair, write_lossy_each
 from purezmq.routing.trie import MultiTrie
 from purezmq.zmtp.events import Subscribe
 from tests.testing import CorePeer
@@ -181,3 +181,42 @@ def test_xpub_send_with_everyone_subscribed_to_everything() -> None:
     assert xpub.send([b"tea"]) and xpub.send([b"coffee"])
     assert late.drain() == [[b"tea"]]
     assert [peer.drain() for peer in peers] == [[[b"tea"], [b"coffee"]]] * 2
+
+
+def test_write_lossy_each_keeps_every_rule_of_write_lossy() -> None:
+    roomy, _, roomy_r, roomy_sink = bound()
+    full, full_sink, full_r, _ = bound(hwm=1)
+    closed, _, _, _ = bound()
+    merged, _, merged_r, _ = bound(conflate=True)
+    closed.close()
+    assert roomy_r.read() is None  # asleep: the first write wakes it
+    assert full.write([b"first"])
+    merged.write([b"stale"])
+    write_lossy_each([roomy, full, closed, merged], [b"m"])
+    assert roomy_sink.readable == 1
+    assert [roomy_r.read(), roomy_r.read()] == [[b"m"], None]
+    assert [full_r.read(), full_r.read()] == [[b"first"], None]  # dropped at HWM
+    assert full_sink.writable == 1  # the refusal armed the wake-up
+    assert [merged_r.read(), merged_r.read()] == [[b"m"], None]  # conflated
+
+
+def test_sub_takes_everything_while_the_empty_prefix_is_subscribed() -> None:
+    sub = Sub(Options(zmq.SUB))
+    peer = CorePeer(sub)
+    for topic in (b"", b"", b"a"):
+        sub.set_option(zmq.SUBSCRIBE, topic)
+    for item in (b"a1", [b"b1", b"x"], b"c1"):
+        peer.send(item)
+    assert [sub.recv() for _ in range(4)] == [b"a1", [b"b1", b"x"], b"c1", None]
+    sub.set_option(zmq.UNSUBSCRIBE, b"")  # subscribed twice: still everything
+    peer.send(b"b2")
+    assert sub.recv() == b"b2"
+    sub.set_option(zmq.UNSUBSCRIBE, b"")  # now only "a"
+    for item in (b"b3", b"a3"):
+        peer.send(item)
+    assert [sub.recv(), sub.recv()] == [b"a3", None]
+    sub.set_option(zmq.SUBSCRIBE, b"")
+    opts = sub.options
+    opts.invert_matching = True  # everything subscribed, inverted: nothing
+    peer.send(b"a4")
+    assert sub.recv() is None
