@@ -84,8 +84,12 @@ class SocketBase:
         self._options = hub.options
         self._mailbox = hub.mailbox
         self._cmds = hub.mailbox._cmds  # truthy when commands wait (hot-path check)
-        self._pattern_send = hub.pattern.send
-        self._pattern_recv = hub.pattern.recv
+        # Takes a whole message: a list of frames, or a tuple (`Socket.send`'s
+        # one-frame fast path: untracked by the GC once a collection saw it).
+        self._pattern_send: Callable[[Any], bool] = hub.pattern.send
+        # A whole message or None: a list of frames, or one bare frame (bytes)
+        # from a compact connection (zmtp/events.py), made a list here.
+        self._pattern_recv: Callable[[], Any] = hub.pattern.recv
         self._send_parts: Msg = []  # frames of a message sent with SNDMORE so far
         self._recv_msg: Optional[Msg] = None  # message being handed out frame by frame
         self._recv_index = 0
@@ -354,7 +358,7 @@ class SocketBase:
         """True while a message started with SNDMORE is not finished."""
         return bool(self._send_parts)
 
-    def _send_blocking(self, msg: Msg, flags: int) -> None:
+    def _send_blocking(self, msg: Any, flags: int) -> None:
         send = self._pattern_send
         self._block_until(lambda: True if send(msg) else None, flags, self._options.sndtimeo)
 
@@ -404,7 +408,10 @@ class SocketBase:
         if msg is None:
             msg = self._block_until(self._pattern_recv, flags, self._options.rcvtimeo)
         self._rcvmore = 0
-        return msg
+        if type(msg) is bytes:  # a compact one-frame message (zmtp/events.py)
+            return [msg]
+        frames: Msg = msg
+        return frames
 
     def recv_part(self, flags: int = 0) -> Any:
         """The next frame; RCVMORE then says whether more of its message follow."""
@@ -445,7 +452,11 @@ class SocketBase:
 
     def relay_recv(self) -> Optional[Msg]:
         """A whole message if one is there now (never blocks)."""
-        return self._pattern_recv()
+        msg = self._pattern_recv()
+        if type(msg) is bytes:  # a compact one-frame message (zmtp/events.py)
+            return [msg]
+        frames: Optional[Msg] = msg
+        return frames
 
     def relay_send(self, msg: Msg) -> bool:
         """Hand a whole message to the pattern; False if it cannot go now."""

@@ -19,9 +19,13 @@ from typing import Any, Optional
 from ..error import ZMQError
 from ..routing.fq import FairQueue
 from ..routing.pipe import Pipe
+from ..zmtp.events import Inbound
 from .options import PATTERN, TABLE, Options, check_get, check_set, option_name
 
 Msg = list[Any]  # a whole multipart message: list of frames
+# What `recv` returns: a Msg, or (from a compact connection, zmtp/events.py)
+# a one-frame message as its bare frame.
+Received = Inbound
 
 
 class SocketCore:
@@ -92,7 +96,7 @@ class SocketCore:
     def send(self, msg: Msg) -> bool:
         raise ZMQError(errno.ENOTSUP, f"{self.socket_type_name} sockets cannot send")
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         raise ZMQError(errno.ENOTSUP, f"{self.socket_type_name} sockets cannot receive")
 
     def has_in(self) -> bool:
@@ -153,6 +157,8 @@ class RoutedReceiver(SocketCore):
         if got is None:
             return None
         msg, pipe = got
+        if type(msg) is bytes:  # a compact one-frame message
+            return [pipe.routing_id, msg]
         return [pipe.routing_id, *msg]
 
     def has_in(self) -> bool:  # replaced per instance by the FairQueue's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..routing.pipe import Pipe
-from .base import Msg, SocketCore
+from .base import Msg, Received, SocketCore
 from .options import Options
 
 
@@ -38,11 +38,11 @@ class Pair(SocketCore):
     def last_in(self) -> Optional[Pipe]:
         return self._pipe
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         pipe = self._pipe
         if pipe is None:
             return None
-        msg: Optional[Msg] = pipe.read()
+        msg: Optional[Received] = pipe.read()
         if msg is None and pipe.terminated:
             self._pipe = None
         return msg

@@ -7,7 +7,7 @@ from typing import Optional
 from ..routing.fq import FairQueue
 from ..routing.lb import LoadBalancer
 from ..routing.pipe import Pipe
-from .base import Msg, SocketCore
+from .base import Msg, Received, SocketCore
 from .options import Options
 
 
@@ -58,5 +58,5 @@ class Pull(SocketCore):
     def xpipe_terminated(self, pipe: Pipe) -> None:
         self._fq.pipe_terminated(pipe)
 
-    def recv(self) -> Optional[Msg]:  # replaced per instance by the FairQueue's
+    def recv(self) -> Optional[Received]:  # replaced per instance by the FairQueue's
         return self._fq.recv()

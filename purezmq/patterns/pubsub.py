@@ -44,10 +44,10 @@ from typing import Any, Callable, Optional
 from ..constants import SocketOption as O
 from ..routing.dist import Distributor
 from ..routing.fq import FairQueue
-from ..routing.pipe import Pipe
+from ..routing.pipe import Pipe, write_lossy_each
 from ..routing.trie import MultiTrie, Trie
 from ..zmtp.events import Cancel, Subscribe
-from .base import Msg, SocketCore
+from .base import Msg, Received, SocketCore
 from .options import Options
 
 
@@ -181,10 +181,15 @@ class XPub(_TopicsCount):
         if self._lossy and not self._send_last_pipe and not self.options.invert_matching:
             # Fast path: walk the trie, write to each match; a full pipe just
             # misses the message (its failed write arms write_activated).
-            hits: list[Pipe] = []
-            self._subs.match(msg[0], hits.append)
-            for pipe in hits:
-                pipe.write_lossy(msg)
+            # With only the empty prefix subscribed, every message goes to
+            # that prefix's pipes: no walk. (A write never changes the trie:
+            # at most it pumps a session on this thread.)
+            hits = self._subs.match_any()
+            if hits is None:
+                found: list[Pipe] = []
+                self._subs.match(msg[0], found.append)
+                hits = found
+            write_lossy_each(hits, msg)
             return True
         return self._send_matching(msg)
 
@@ -212,7 +217,7 @@ class XPub(_TopicsCount):
         dist.unmatch()
         return True
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         pending = self._pending
         if not pending:
             return None
@@ -354,7 +359,7 @@ class XSub(_TopicsCount):
     def has_out(self) -> bool:
         return True
 
-    def recv(self) -> Optional[Msg]:  # replaced per instance by the FairQueue's
+    def recv(self) -> Optional[Received]:  # replaced per instance by the FairQueue's
         return self._fq.recv()
 
     # -- options -----------------------------------------------------------------------
@@ -375,28 +380,42 @@ class Sub(XSub):
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
-        self._stash: Optional[Msg] = None  # a matching message found by has_in
+        self._stash: Optional[Received] = None  # a matching message found by has_in
         self._fq_recv = self._fq.recv
         self._check: Callable[[Any], bool] = self._subs.check
+        # Subscribed to the empty prefix: every message matches, no check.
+        self._everything = False
+
+    def _subscribe(self, topic: bytes) -> None:
+        super()._subscribe(topic)
+        self._everything = self._subs.count(b"") > 0
+
+    def _unsubscribe(self, topic: bytes) -> None:
+        super()._unsubscribe(topic)
+        self._everything = self._subs.count(b"") > 0
 
     send = SocketCore.send  # ENOTSUP
 
     def has_out(self) -> bool:
         return False
 
-    def recv(self) -> Optional[Msg]:
+    def recv(self) -> Optional[Received]:
         msg = self._stash
         if msg is not None:
             self._stash = None
             return msg
         recv = self._fq_recv
-        check = self._check
         msg = recv()
+        if self._everything and not self.options.invert_matching:
+            return msg
+        check = self._check
+        # A message is a list of frames or, from a compact connection, one
+        # bare frame (bytes): the topic is that frame, or the list's first.
         if self.options.invert_matching:
-            while msg is not None and check(msg[0]):
+            while msg is not None and check(msg if type(msg) is bytes else msg[0]):
                 msg = recv()
             return msg
-        while msg is not None and not check(msg[0]):
+        while msg is not None and not check(msg if type(msg) is bytes else msg[0]):
             msg = recv()
         return msg
 

@@ -303,6 +303,8 @@ class Req(Dealer):
             reply_pipe = self._reply_pipe
             if reply_pipe is not None and pipe is not reply_pipe:
                 continue
+            if isinstance(msg, bytes):
+                continue  # one frame (a compact message): no envelope, dropped
             if self._correlate:
                 if len(msg) < 3 or len(msg[1]) or msg[0] != _REQUEST_ID.pack(self._request_id):
                     continue
@@ -374,6 +376,8 @@ class Rep(Router):
             if got is None:
                 return None
             msg, pipe = got
+            if isinstance(msg, bytes):
+                continue  # one frame (a compact message): no delimiter, dropped
             try:
                 i = msg.index(b"")  # frames compare by value, memoryviews too
             except ValueError:
@@ -400,7 +404,7 @@ class Rep(Router):
             raise _efsm()
         envelope = self._envelope
         assert envelope is not None
-        if not Router.send(self, envelope + msg):
+        if not Router.send(self, [*envelope, *msg]):  # msg may be a tuple
             return False  # ROUTER_MANDATORY and the peer's pipe is full
         self._envelope = None
         self._state = nxt

@@ -8,7 +8,8 @@ Same two-region list as `LoadBalancer` (`PipeArray`, array.py):
     [_active, len)      pipes found empty; parked until ``read_activated``
 
 `recv` reads one whole message from the current pipe and moves on, so every
-peer gets one message per turn. A pipe whose `Pipe.read` returns None is
+peer gets one message per turn. A message is what the pipe carries: a list of
+frames, or one bare frame from a compact connection (zmtp/events.py). A pipe whose `Pipe.read` returns None is
 parked: that failed read set the pipe's ``reader_asleep`` flag, so its writer
 will wake us (-> `activated`) when a message arrives. Nothing may park a pipe
 any other way, or that wake-up would be lost; `has_in` parks only through
@@ -25,10 +26,10 @@ All calls come from the owning socket's thread. Nothing here raises for
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..zmtp.events import Inbound
+from . import pipe as _pipe
 from .array import PipeArray
-from .pipe import Pipe
+from .pipe import Pipe, release
 
 
 class FairQueue(PipeArray):
@@ -62,14 +63,33 @@ class FairQueue(PipeArray):
 
     # -- receiving -----------------------------------------------------------
 
-    def recv(self) -> list[Any] | None:
+    def recv(self) -> Inbound | None:
         """Next whole message, round-robin across pipes; None if none now."""
         active = self._active
         pipes = self._pipes
         while active:
             cur = self._current
             pipe = pipes[cur]
-            msg: list[Any] | None = pipe.read()  # local annotation: no bytecode
+            # `Pipe.read` inline while the pipe holds messages (the hot case:
+            # one Python call less per message). An empty queue takes `read`,
+            # which arms the reader's wake-up; so does one a conflating writer
+            # emptied under our feet (the only writer that removes items).
+            q = pipe._in
+            items = q.items
+            msg: Inbound | None  # local annotation: no bytecode
+            if items:
+                try:
+                    msg = items.popleft()
+                except IndexError:
+                    msg = pipe.read()
+                else:
+                    if q.writer_blocked and len(items) + q.held <= q.lwm:
+                        q.writer_blocked = False
+                        pipe.peer._notify_writable()
+                    if _pipe.tracked_live:
+                        release(msg)  # the reading socket took it
+            else:
+                msg = pipe.read()
             if msg is not None:
                 self.last = pipe
                 cur += 1
@@ -78,7 +98,7 @@ class FairQueue(PipeArray):
             active = self._exhausted(cur)
         return None
 
-    def recv_pipe(self) -> tuple[list[Any], Pipe] | None:
+    def recv_pipe(self) -> tuple[Inbound, Pipe] | None:
         """As `recv`, but return ``(msg, pipe)`` (ROUTER needs the pipe)."""
         active = self._active
         pipes = self._pipes

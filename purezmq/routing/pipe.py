@@ -5,7 +5,9 @@ Theory of operation
 A pipe pair joins two owners: a socket and a session (tcp/ipc), or two
 sockets (inproc). Each owner holds one `Pipe` end; an end reads from one
 `_Queue` and writes to the other. A queue item is one whole multipart message
-(a list of frames), so multipart atomicity comes for free and the high-water
+(a list of frames; or, written by a session whose
+connection is compact, a one-frame message as its bare ``bytes``, see
+zmtp/events.py), so multipart atomicity comes for free and the high-water
 mark counts messages, as in libzmq.
 
 The two owners usually live on different threads (app thread and I/O thread).
@@ -32,7 +34,8 @@ Conflate (ZMQ_CONFLATE, libzmq ypipe_conflate): a conflating queue keeps
 only the newest data message. The writer end is a `_ConflatePipe`, whose
 `write` drops what is still queued and never reports HWM; the plain `Pipe`
 hot path pays nothing for the mode. Subscription events (anything that is
-not a list of frames) are never conflated away: losing a SUBSCRIBE because a
+not a message: a list of frames, or a compact one-frame message as bare
+bytes, see zmtp/events.py) are never conflated away: losing a SUBSCRIBE because a
 later one overtook it is a known libzmq CONFLATE pitfall we do not copy.
 
 Closing: `Pipe.close` marks the outgoing queue closed and tells the peer
@@ -55,6 +58,8 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
+from collections.abc import Iterable
+from itertools import repeat, starmap
 from typing import Any, Callable, Optional, Protocol
 
 Post = Callable[..., None]
@@ -269,17 +274,32 @@ class Pipe:
         items = q.items
         n = 0
         popleft = items.popleft
-        append = out.append
-        while n < limit:
-            try:
-                append(popleft())
-            except IndexError:
+        if q.conflate:  # its writer may remove items under our feet
+            append = out.append
+            while n < limit:
+                try:
+                    append(popleft())
+                except IndexError:
+                    q.reader_asleep = True
+                    if not items:
+                        break
+                    q.reader_asleep = False
+                    continue
+                n += 1
+        else:
+            # Only we remove items, so `k` queued can all be popped: in C.
+            while n < limit:
+                k = len(items)
+                if k:
+                    if k > limit - n:
+                        k = limit - n
+                    out.extend(starmap(popleft, repeat((), k)))
+                    n += k
+                    continue
                 q.reader_asleep = True
                 if not items:
                     break
                 q.reader_asleep = False
-                continue
-            n += 1
         if q.writer_blocked and len(items) + q.held <= q.lwm:
             q.writer_blocked = False
             self.peer._notify_writable()
@@ -361,9 +381,20 @@ class Pipe:
         dropped message, not a drain attempt; the reader's own pumping is
         what empties the pipe either way."""
         q = self._out
-        if q.writer_blocked and q.hwm and len(q.items) >= q.limit:
-            return False  # refused before, not drained since
-        return self.write(msg)
+        items = q.items
+        if q.hwm and len(items) >= q.limit:
+            if q.writer_blocked:
+                return False  # refused before, not drained since
+            return self.write(msg)  # full: `write` arms the wake-up, may drain
+        if q.closed or tracked_live:
+            return self.write(msg)
+        # `write` inline for the usual case (room, open, untracked): one call
+        # less per subscriber and message.
+        items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            self.peer._notify_readable()
+        return True
 
     def _drained(self, q: _Queue) -> bool:
         """The pipe is full: let the reader drain it on this thread if it can."""
@@ -493,12 +524,12 @@ class _ConflatePipe(Pipe):
         if q.closed:
             return False
         items = q.items
-        if items and isinstance(msg, list):
+        if items and _is_data(msg):
             # Only we append, so the queue can only shrink under our feet;
             # clear/remove are atomic under the GIL against the reader's popleft.
             snapshot = list(items)
             for old in snapshot:
-                if isinstance(old, list):
+                if _is_data(old):
                     try:
                         items.remove(old)
                     except ValueError:  # the reader took it meanwhile
@@ -512,6 +543,28 @@ class _ConflatePipe(Pipe):
             q.reader_asleep = False
             self.peer._notify_readable()
         return True
+
+
+def write_lossy_each(pipes: Iterable[Pipe], msg: Any) -> None:
+    """`Pipe.write_lossy` of one message to each of `pipes` (a publisher's
+    matches), in one call: a pipe with room takes it inline, any other case
+    (full, closed, conflating, tracked frames) goes through `write_lossy`."""
+    for pipe in pipes:
+        q = pipe._out
+        items = q.items
+        if (q.hwm and len(items) >= q.limit) or q.closed or q.conflate or tracked_live:
+            pipe.write_lossy(msg)
+            continue
+        items.append(msg)
+        if q.reader_asleep:
+            q.reader_asleep = False
+            pipe.peer._notify_readable()
+
+
+def _is_data(msg: Any) -> bool:
+    """A data message (a list or tuple of frames, or one bare frame from a
+    compact connection), as opposed to a subscription event."""
+    return isinstance(msg, (bytes, list, tuple))
 
 
 def _run_now(fn: Callable[..., None], *args: Any) -> None:

@@ -34,7 +34,7 @@ Both classes belong to the owning socket's thread.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from typing import Any, Callable
 
 _ByteData = Any  # bytes-like; bytes is the fast path
@@ -287,6 +287,17 @@ class MultiTrie(_RadixTree):
         for prefix in sorted(mine):
             if self._rm(prefix, pipe) and on_last is not None:
                 on_last(prefix)
+
+    def match_any(self) -> Collection[Any] | None:
+        """The pipes every message matches, when no prefix but the empty one
+        is subscribed (the usual "subscribe to everything"): the trie's own
+        set (or an empty tuple), not to be modified while iterated. None when
+        other prefixes are subscribed: then use `match`."""
+        root = self._root
+        if root.children is not None:
+            return None
+        pipes = root.value
+        return pipes if pipes is not None else ()
 
     def match(self, data: _ByteData, fn: Callable[[Any], None]) -> None:
         """Call fn(pipe) once for every pipe subscribed to a prefix of `data`.

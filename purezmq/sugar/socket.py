@@ -315,7 +315,10 @@ class Socket(SocketBase, _OptionAttributes):
             # Fast path (SocketBase.send_msg inlined): one bytes frame, no options.
             if self._cmds:
                 self._mailbox.process()
-            msg = [data]
+            # A tuple: its first collection untracks it (it holds only bytes),
+            # so a backlog of queued messages (a PUB at SNDHWM 0) is not
+            # walked by every older-generation collection, as lists would be.
+            msg = (data,)
             if not self._pattern_send(msg):
                 self._send_blocking(msg, flags)
             return None if copy or len(data) >= self.copy_threshold else _FINISHED_TRACKER
@@ -402,6 +405,13 @@ class Socket(SocketBase, _OptionAttributes):
             if self._cmds:
                 self._mailbox.process()
             msg = self._pattern_recv()
+            if type(msg) is bytes:
+                # A compact one-frame message (zmtp/events.py): the frame itself.
+                if self._rcvmore:
+                    self._rcvmore = 0
+                if copy:
+                    return msg
+                return _make_frame(msg, False, self._received_properties())
             if msg is None:
                 msg = self.recv_msg(flags)
             if len(msg) == 1:

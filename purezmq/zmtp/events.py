@@ -2,6 +2,15 @@
 
 `Message` is a list subclass holding the frames, so the hot path makes one
 object per message and the pipes can carry it as is.
+
+Compact messages: a connection whose `compact` flag its session set (socket
+types whose patterns take either form) emits a one-frame message as the bare
+frame, a ``bytes`` object, rather than a one-item `Message`. Such a message
+costs one object instead of two, and none the garbage collector tracks: a
+list is tracked, so a backlog of queued lists is walked by every older-
+generation collection, while ``bytes`` never are. Whatever reads a pipe that
+a session writes to takes an `Inbound` item: ``bytes`` (one frame) or a list
+of frames; `frames_of` turns either into a list.
 """
 
 from __future__ import annotations
@@ -107,6 +116,17 @@ class Closed(Event):
     __slots__ = ()
 
 
+# A received message as the pipes carry it: a list of frames, or one frame
+# as bare bytes (a compact connection's one-frame message).
+Inbound = Union[bytes, list[Any]]
+
+
+def frames_of(msg: Inbound) -> list[Any]:
+    """The frames of a received message, as a list (a fresh one for bytes)."""
+    return [msg] if type(msg) is bytes else msg  # type: ignore[return-value]
+
+
 # What `Connection.receive_data` returns: events, and messages (a Message is
-# the list of frames itself, for speed).
-ZmtpEvent = Union[Event, Message]
+# the list of frames itself, for speed; a compact connection's one-frame
+# message is its bare frame).
+ZmtpEvent = Union[Event, Message, bytes]

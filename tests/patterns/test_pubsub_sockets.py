@@ -153,7 +153,7 @@ def newest_queued(sock: zmq.Socket) -> Optional[list[bytes]]:
     (No poll here: a SUB's poll takes a message out of the pipe.)"""
     for pipe in sock._pattern._fq._pipes:
         items = list(pipe._in.items)
-        if items and isinstance(items[-1], list):
+        if items and isinstance(items[-1], (list, tuple)):  # a one-frame send is a tuple
             return [bytes(f) for f in items[-1]]
     return None
 
