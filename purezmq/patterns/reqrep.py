@@ -28,7 +28,6 @@ from __future__ import annotations
 import errno
 import random
 import struct
-from enum import Enum
 from typing import Any, Optional
 
 from ..constants import EFSM
@@ -204,22 +203,25 @@ class Router(RoutedReceiver):
 # ---------------------------------------------------------------------------
 
 
-class _State(Enum):
-    SEND = "send"  # REQ: may send a request / REP: owes a reply
-    RECV = "recv"  # REQ: waits for the reply / REP: waits for a request
+class _State:
+    """The states, plain strings: the transition tables hash them per call,
+    and an Enum member hashes in Python."""
+
+    SEND = "send-state"  # REQ: may send a request / REP: owes a reply
+    RECV = "recv-state"  # REQ: waits for the reply / REP: waits for a request
 
 
 _SEND = "send"
 _RECV = "recv"
 
 # (state, op) -> next state; no entry: EFSM.
-_REQ_STRICT: dict[tuple[_State, str], _State] = {
+_REQ_STRICT: dict[tuple[str, str], str] = {
     (_State.SEND, _SEND): _State.RECV,
     (_State.RECV, _RECV): _State.SEND,
 }
 # REQ_RELAXED: a new request may replace the one still waiting for its reply.
 _REQ_RELAXED = {**_REQ_STRICT, (_State.RECV, _SEND): _State.RECV}
-_REP: dict[tuple[_State, str], _State] = {
+_REP: dict[tuple[str, str], str] = {
     (_State.RECV, _RECV): _State.SEND,
     (_State.SEND, _SEND): _State.RECV,
 }
