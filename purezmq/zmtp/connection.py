@@ -432,9 +432,6 @@ class Connection(OutputQueue):
         to the mechanism's ``wrap_into`` whole (it writes the frames into our
         output); a subscription between them is sent in its place, in order."""
         wrap_into = self.mechanism.wrap_into
-        if wrap_into is None:
-            self._send_wrapped_each(messages)
-            return
         run: list[Any] = []
         for frames in messages:
             t = type(frames)
@@ -447,31 +444,6 @@ class Connection(OutputQueue):
             run.append(frames)
         if run:
             self._out = wrap_into(self._out, self._chunks, run)
-
-    def _send_wrapped_each(self, messages: Iterable[Any]) -> None:
-        """`_send_wrapped` for a mechanism with only ``wrap`` (frame by frame)."""
-        wrap = self.mechanism.wrap
-        write = self._write_frame
-        short = _SHORT[0]  # the 2-byte header of a short frame without flags
-        out = self._out
-        for frames in messages:
-            t = type(frames)
-            if t is not list and t is not Message and isinstance(frames, Event):
-                self.send(frames)  # a subscription, in the peer's dialect
-                out = self._out
-                continue
-            last = len(frames) - 1
-            for i, body in enumerate(frames) if last else ((0, frames[0]),):
-                if type(body) is not bytes:
-                    body = bytes(body)
-                box = wrap(MORE if i < last else 0, body)
-                size = len(box)
-                if size < 256:  # _write_frame's short case, inline
-                    out += short[size]
-                    out += box
-                else:
-                    write(0, box)
-                    out = self._out
 
     def send(self, event: Event | Message) -> None:
         """Queue an event: Message, Subscribe, Cancel, Ping or Pong."""
@@ -759,14 +731,7 @@ class Connection(OutputQueue):
     ) -> None:
         """The MESSAGE boxes ``data[starts[i]:stops[i]]``, opened together:
         message frames and traffic commands."""
-        unwrap_spans = self.mechanism.unwrap_spans
-        if unwrap_spans is None:  # one box at a time
-            for start, stop in zip(starts, stops):
-                self._on_wrapped(data[start:stop], events)
-                if self.phase is Phase.CLOSED:
-                    return
-            return
-        flags, bodies, error = unwrap_spans(data, starts, stops)
+        flags, bodies, error = self.mechanism.unwrap_spans(data, starts, stops)
         frames = self._frames
         emit = events.append if not self._sub_receiver else None
         for f, body in zip(flags, bodies):

@@ -5,8 +5,8 @@ handshake. It never sees raw bytes: the Connection splits frames and hands it
 ``(name, data)``; the mechanism answers through ``send_command`` and by
 returning a status. CURVE also sets ``wraps_traffic`` and implements
 ``wrap``/``unwrap`` so every traffic frame travels inside a MESSAGE command,
-and their batch forms ``wrap_into``/``unwrap_spans`` (a mechanism without
-them is served one box at a time); NULL and PLAIN leave traffic alone.
+and their batch forms ``wrap_into``/``unwrap_spans``, which the Connection
+uses; NULL and PLAIN leave traffic alone.
 """
 
 from __future__ import annotations
@@ -19,21 +19,12 @@ from ..events import AuthRequest
 from ..framing import encode_metadata
 
 SendCommand = Callable[[bytes, bytes], None]
-# (output bytearray, chunks list, messages) -> the bytearray to append to next
-WrapInto = Callable[[bytearray, "list[Any]", "Iterable[Sequence[Any]]"], bytearray]
-# (data, starts, stops) -> (wire flags, frames, the error at the first bad box)
-UnwrapSpans = Callable[
-    [bytes, "list[int]", "list[int]"], "tuple[bytearray, list[bytes], Optional[Exception]]"
-]
 
 
 class Mechanism:
     name: bytes = b""
     as_server: bool = False
     wraps_traffic = False
-    # Batch forms of wrap/unwrap, where a mechanism has them (see the module doc).
-    wrap_into: Optional[WrapInto] = None
-    unwrap_spans: Optional[UnwrapSpans] = None
 
     def __init__(self) -> None:
         self._send: Optional[SendCommand] = None
@@ -74,4 +65,18 @@ class Mechanism:
         raise NotImplementedError
 
     def unwrap(self, data: bytes) -> tuple[int, bytes]:  # pragma: no cover - CURVE
+        raise NotImplementedError
+
+    def wrap_into(
+        self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
+    ) -> bytearray:  # pragma: no cover - CURVE
+        """Append `messages` as whole wire frames to `out` (or to `chunks`
+        after it); return the bytearray to append to next."""
+        raise NotImplementedError
+
+    def unwrap_spans(
+        self, data: bytes, starts: list[int], stops: list[int]
+    ) -> tuple[bytearray, list[bytes], Optional[Exception]]:  # pragma: no cover - CURVE
+        """Open the boxes ``data[starts[i]:stops[i]]`` in order: (their wire
+        flags, their frames, the error at the first bad one or None)."""
         raise NotImplementedError
