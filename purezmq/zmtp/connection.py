@@ -734,14 +734,19 @@ class Connection(OutputQueue):
         flags, bodies, error = self.mechanism.unwrap_spans(data, starts, stops)
         frames = self._frames
         emit = events.append if not self._sub_receiver else None
+        compact = self.compact and emit is not None
         for f, body in zip(flags, bodies):
             if not f:  # the last (or only) frame of a message: the common case
-                frames.append(body)
-                if emit is not None:
-                    emit(frames)
-                else:
+                if emit is None:
+                    frames.append(body)
                     self._emit(frames, events)
-                frames = Message()
+                    frames = Message()
+                elif compact and not frames:
+                    emit(body)  # a one-frame message, bare (see `_decode`)
+                else:
+                    frames.append(body)
+                    emit(frames)
+                    frames = Message()
             elif f == MORE:
                 frames.append(body)
             else:  # COMMAND, with or without MORE

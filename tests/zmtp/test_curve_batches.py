@@ -209,3 +209,22 @@ def test_small_sends_coalesce_into_one_chunk(codec: str) -> None:
     assert len(chunks) == 1  # one buffer for one write, not one per send
     expected = [[b"m%d" % i] for i in range(50)]
     assert server.receive_data(b"".join(chunks)) == expected
+
+
+@pytest.mark.parametrize("split", [None, 1, 7])
+def test_compact_connection_hands_one_frame_messages_over_bare(
+    codec: str, split: int | None
+) -> None:
+    """As on the plain path: a compact receiver gets a one-frame message as
+    its bytes and a multipart one as a list, in order, however the read is cut."""
+    client, server = ready()
+    server.compact = True
+    sent: list[list[bytes]] = [[b"one"], [b"a", b"b"], [b""], [b"x" * 300], [b"c", b"", b"d"]]
+    client.send_messages(sent)
+    wire = client.data_to_send()
+    events: list[Any] = []
+    step = split or len(wire)
+    for i in range(0, len(wire), step):
+        events += server.receive_data(wire[i : i + step])
+    assert events == [b"one", [b"a", b"b"], b"", b"x" * 300, [b"c", b"", b"d"]]
+    assert [type(e) is bytes for e in events] == [True, False, True, True, False]
