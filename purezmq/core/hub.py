@@ -43,6 +43,7 @@ class SocketHub:
         self.options = Options(socket_type)
         self.pattern: SocketCore = make_core(socket_type, self.options)
         self.socket_type_name = self.pattern.socket_type_name
+        self.compact_inbound = self.pattern.compact_inbound
         self.mailbox = Mailbox()
         self.post: Callable[..., None] = self.mailbox.post
         self.closed = False

@@ -39,6 +39,7 @@ from ..error import Again, ContextTerminated, ZMQError
 from ..patterns.options import PATTERN, check_get, check_set, coerce, option_name
 from ..reactor.endpoint import parse
 from ..routing.pipe import Pipe
+from ..zmtp.events import frames_of
 from .hub import SocketHub
 from .inproc import claim_connect_routing_id
 
@@ -408,10 +409,7 @@ class SocketBase:
         if msg is None:
             msg = self._block_until(self._pattern_recv, flags, self._options.rcvtimeo)
         self._rcvmore = 0
-        if type(msg) is bytes:  # a compact one-frame message (zmtp/events.py)
-            return [msg]
-        frames: Msg = msg
-        return frames
+        return frames_of(msg)
 
     def recv_part(self, flags: int = 0) -> Any:
         """The next frame; RCVMORE then says whether more of its message follow."""
@@ -453,10 +451,7 @@ class SocketBase:
     def relay_recv(self) -> Optional[Msg]:
         """A whole message if one is there now (never blocks)."""
         msg = self._pattern_recv()
-        if type(msg) is bytes:  # a compact one-frame message (zmtp/events.py)
-            return [msg]
-        frames: Optional[Msg] = msg
-        return frames
+        return None if msg is None else frames_of(msg)
 
     def relay_send(self, msg: Msg) -> bool:
         """Hand a whole message to the pattern; False if it cannot go now."""

@@ -31,6 +31,11 @@ Received = Inbound
 class SocketCore:
     socket_type_name = ""
     sends = True  # False for receive-only types (PULL, SUB): send is ENOTSUP
+    # Whether `recv` takes compact messages from its pipes (a one-frame
+    # message as bare bytes, zmtp/events.py); its sessions ask for them then.
+    # Types that parse envelopes (REQ, REP) or read their own forms (STREAM,
+    # XPUB) keep lists.
+    compact_inbound = False
 
     def __init__(self, options: Options) -> None:
         self.options = options

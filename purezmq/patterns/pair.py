@@ -13,6 +13,7 @@ class Pair(SocketCore):
     """PAIR: exclusive connection to one PAIR peer; libzmq src/pair.cpp."""
 
     socket_type_name = "PAIR"
+    compact_inbound = True
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)

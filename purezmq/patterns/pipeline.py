@@ -40,6 +40,7 @@ class Pull(SocketCore):
     """PULL: fair-queues from PUSH peers; counterpart of libzmq src/pull.cpp."""
 
     socket_type_name = "PULL"
+    compact_inbound = True
     sends = False
 
     def __init__(self, options: Options) -> None:

@@ -288,6 +288,7 @@ class XSub(_TopicsCount):
     """XSUB: subscriptions are messages the app sends; libzmq xsub_t."""
 
     socket_type_name = "XSUB"
+    compact_inbound = True
     _subs: Trie
 
     def __init__(self, options: Options) -> None:

@@ -44,6 +44,7 @@ class Dealer(SocketCore):
     """DEALER: load-balances out, fair-queues in; libzmq src/dealer.cpp."""
 
     socket_type_name = "DEALER"
+    compact_inbound = True
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -95,6 +96,7 @@ class Router(RoutedReceiver):
     ``0x00`` + a 32-bit counter (spec/interop.md #7)."""
 
     socket_type_name = "ROUTER"
+    compact_inbound = True
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -237,6 +239,7 @@ class Req(Dealer):
     """REQ: strict request/reply client over DEALER plumbing; libzmq req_t."""
 
     socket_type_name = "REQ"
+    compact_inbound = False  # parses the envelope of every message
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -306,7 +309,7 @@ class Req(Dealer):
             if reply_pipe is not None and pipe is not reply_pipe:
                 continue
             if isinstance(msg, bytes):
-                continue  # one frame (a compact message): no envelope, dropped
+                continue  # one bare frame (REQ's sessions send none): no envelope
             if self._correlate:
                 if len(msg) < 3 or len(msg[1]) or msg[0] != _REQUEST_ID.pack(self._request_id):
                     continue
@@ -348,6 +351,7 @@ class Rep(Router):
     """REP: replies along the saved envelope of each request; libzmq rep_t."""
 
     socket_type_name = "REP"
+    compact_inbound = False  # parses the envelope of every message
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -379,7 +383,7 @@ class Rep(Router):
                 return None
             msg, pipe = got
             if isinstance(msg, bytes):
-                continue  # one frame (a compact message): no delimiter, dropped
+                continue  # one bare frame (REP's sessions send none): no delimiter
             try:
                 i = msg.index(b"")  # frames compare by value, memoryviews too
             except ValueError:

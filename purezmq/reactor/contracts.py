@@ -49,6 +49,7 @@ class SocketOwner(Protocol):
 
     options: Options
     socket_type_name: str
+    compact_inbound: bool  # the pattern takes one-frame messages as bare bytes
 
     @property
     def closed(self) -> bool: ...

@@ -60,10 +60,6 @@ _BATCH = 512
 _DIRECT_GAP = 0.00005
 _monotonic = time.monotonic
 _DELIVERABLE = frozenset({Message, bytes, Subscribe, Cancel})
-# Socket types whose patterns take compact messages (`events.Inbound`: a
-# one-frame message as bare bytes) from their pipes. REQ and REP parse
-# envelopes, STREAM and PUB/XPUB read their own forms: they keep lists.
-_COMPACT_TYPES = frozenset({"PULL", "SUB", "XSUB", "DEALER", "PAIR", "ROUTER"})
 
 
 def make_mechanism(options: Options) -> Mechanism:
@@ -258,7 +254,7 @@ class Session:
             maxmsgsize=opts.maxmsgsize,
         )
         # A conflating pipe holds one message: no backlog to spare the GC.
-        if self.owner.socket_type_name in _COMPACT_TYPES and not conflates(opts):
+        if self.owner.compact_inbound and not conflates(opts):
             conn.compact = True
         with self.lock:
             self.engine = StreamEngine(self.loop, sock, self, conn, self.endpoint)

@@ -26,6 +26,12 @@ atomic under the GIL, plus two flags per queue.
 So a thread is woken on empty -> non-empty and full -> below-LWM transitions
 only, never per message.
 
+Hot paths carry the common case of this protocol inline (a pipe with room,
+open, not conflating, no tracked frames: append, then wake an asleep
+reader; a non-empty queue: popleft), saving a call per message:
+`LoadBalancer.send`, `FairQueue.recv` and `write_lossy_each`. A change to
+the flags' protocol changes them too.
+
 Wake-ups go through the owner's ``post(fn, *args)``, which runs ``fn`` later on
 the owner's thread (a socket's mailbox, or the I/O loop's
 ``call_soon_threadsafe``). Owners implement `PipeSink`.
@@ -381,20 +387,9 @@ class Pipe:
         dropped message, not a drain attempt; the reader's own pumping is
         what empties the pipe either way."""
         q = self._out
-        items = q.items
-        if q.hwm and len(items) >= q.limit:
-            if q.writer_blocked:
-                return False  # refused before, not drained since
-            return self.write(msg)  # full: `write` arms the wake-up, may drain
-        if q.closed or tracked_live:
-            return self.write(msg)
-        # `write` inline for the usual case (room, open, untracked): one call
-        # less per subscriber and message.
-        items.append(msg)
-        if q.reader_asleep:
-            q.reader_asleep = False
-            self.peer._notify_readable()
-        return True
+        if q.writer_blocked and q.hwm and len(q.items) >= q.limit:
+            return False  # refused before, not drained since
+        return self.write(msg)
 
     def _drained(self, q: _Queue) -> bool:
         """The pipe is full: let the reader drain it on this thread if it can."""
