@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 from .errors import CryptoError
@@ -82,7 +83,7 @@ else:
 # backend has none (None), and callers use `afternm_codec` instead.
 SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
-    [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+    [bytes, "Sequence[int]", "Sequence[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]
 inplace_codec: Callable[[bytes], Optional[tuple[SealSpans, OpenSpans]]]
 

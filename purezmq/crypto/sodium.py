@@ -7,6 +7,7 @@ the error raised match `purezmq.crypto.pure`, so callers see one behaviour.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 import nacl.bindings as _nb
@@ -171,7 +172,7 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
 # firsts, rests)``: see `inplace_codec`.
 SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
-    [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+    [bytes, "Sequence[int]", "Sequence[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
 
@@ -224,8 +225,8 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
 
     def open_spans(
         data: bytes,
-        starts: list[int],
-        stops: list[int],
+        starts: Sequence[int],
+        stops: Sequence[int],
         skip: int,
         nonces: list[bytes],
         firsts: bytearray,

@@ -75,8 +75,9 @@ class Mechanism:
         raise NotImplementedError
 
     def unwrap_spans(
-        self, data: bytes, starts: list[int], stops: list[int]
+        self, data: bytes, starts: Sequence[int], stops: Sequence[int]
     ) -> tuple[bytearray, list[bytes], Optional[Exception]]:  # pragma: no cover - CURVE
         """Open the boxes ``data[starts[i]:stops[i]]`` in order: (their wire
-        flags, their frames, the error at the first bad one or None)."""
+        flags, their frames, the error at the first bad one or None). A run
+        of same-size boxes at a fixed step may come as two ranges."""
         raise NotImplementedError
