@@ -41,6 +41,7 @@ call into the codec. `wrap`/`unwrap` do one frame (commands, large frames).
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import struct
 from collections.abc import Iterable, Sequence
@@ -114,7 +115,7 @@ _ALL_BYTES = bytes(range(256))
 
 def _short_nonce_bytes(n: int, k: int, shift: int) -> bytes:
     """Byte ``(x >> shift) & 255`` of each short nonce ``x`` from ``n`` to
-    ``n + k - 1``, as runs of one value (a byte that varies in the run)."""
+    ``n + k - 1``, made as runs of one value."""
     if shift == 0:
         low = n & 255
         return (_ALL_BYTES * ((low + k) // 256 + 1))[low : low + k]
@@ -126,6 +127,25 @@ def _short_nonce_bytes(n: int, k: int, shift: int) -> bytes:
         pieces.append(bytes((value & 255,)) * (stop - start))
         start = stop
     return b"".join(pieces)
+
+
+def _write_short_nonces(rows: bytearray, lowest: int, row: int, n: int, k: int) -> None:
+    """In ``rows``, ``k`` rows of ``row`` bytes each holding the short nonce
+    ``n`` (8 bytes big-endian, its lowest byte at ``lowest`` in the row), make
+    row ``i``'s ``n + i``: only the bytes that differ in the run are written,
+    one column at a time."""
+    last = n + k - 1
+    shift = 0
+    while n >> shift != last >> shift:
+        rows[lowest::row] = _short_nonce_bytes(n, k, shift)
+        shift += 8
+        lowest -= 1
+
+
+@functools.lru_cache(maxsize=16)
+def _split_nonces(k: int) -> struct.Struct:
+    """Splits ``k`` full nonces, one after the other, into k bytes objects."""
+    return struct.Struct("24s" * k)
 
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
@@ -237,10 +257,12 @@ class _CurveBase(Mechanism):
             except (ValueError, TypeError):  # a message of more (or no) frames
                 pass
             else:
-                if set(map(type, bodies)) == _ONLY_BYTES:
+                k = len(bodies)
+                if list(map(type, bodies)).count(bytes) == k:
                     sizes = list(map(len, bodies))
                     if max(sizes) < _SHORT_MAX:
-                        return self._wrap_run(out, chunks, bodies, sizes, seal_spans)
+                        same = sizes.count(sizes[0]) == k
+                        return self._wrap_run(out, chunks, bodies, sizes, same, seal_spans)
         prefix = self._send_prefix
         n = self._nonce
         pieces: list[bytes] = []
@@ -290,46 +312,47 @@ class _CurveBase(Mechanism):
         chunks: list[Any],
         bodies: list[bytes],
         sizes: list[int],
+        same: bool,
         seal_spans: crypto.SealSpans,
     ) -> bytearray:
         """`wrap_into` of one-frame messages, their frames ``bodies`` (bytes,
-        ``sizes`` each shorter than ``_SHORT_MAX``): the same bytes as the
-        general loop, laid out and sealed with no Python bytecode per message."""
+        ``sizes`` each shorter than ``_SHORT_MAX``, all one size if ``same``):
+        the same bytes as the general loop, laid out and sealed with no Python
+        bytecode per message."""
         n = self._nonce
         k = len(bodies)
+        _pack_nonce(n + k - 1)  # raises as the general loop would past the last nonce
         self._nonce = n + k  # spent, whatever happens below
-        shorts = range(n, n + k)
-        size = sizes[0]
         steps: Iterable[int]
         boxes: Iterable[int]
-        if sizes.count(size) == k:
+        if same:
             # One size: rows of one length. The frames joined with the bytes
-            # between them make every row but for the short nonces' bytes that
-            # are not the same in all of them, written down their columns.
+            # between them make every row whole but for the short nonces.
+            size = sizes[0]
             row = size + _RUN_ROW
             head = _RUN_HEAD.pack(size + MESSAGE_MIN_SIZE, _MESSAGE, n)
             buf = bytearray(_ZERO16 + head).join(chain(_EDGE, bodies, _EDGE))
-            del buf[:16]  # the first row's head alone, then the last's spare
-            del buf[-len(head) :]
-            last = n + k - 1
-            shift = 0
-            column = _RUN_BOX - 1  # the short nonce's lowest byte
-            while n >> shift != last >> shift:
-                buf[column::row] = _short_nonce_bytes(n, k, shift)
-                shift += 8
-                column -= 1
+            del buf[:16]  # the join's separator before the first frame is its head
+            del buf[-len(head) :]  # and after the last one its 16 spare bytes
+            _write_short_nonces(buf, _RUN_BOX - 1, row, n, k)
             steps = repeat(row, k)
             boxes = repeat(size + 1, k)
         else:
             heads = map(
-                _RUN_HEAD.pack, map(add, sizes, repeat(MESSAGE_MIN_SIZE)), repeat(_MESSAGE), shorts
+                _RUN_HEAD.pack,
+                map(add, sizes, repeat(MESSAGE_MIN_SIZE)),
+                repeat(_MESSAGE),
+                range(n, n + k),
             )
             buf = bytearray().join(chain.from_iterable(zip(heads, bodies, repeat(_ZERO16))))
             steps = map(add, sizes, repeat(_RUN_ROW))
             boxes = map(add, sizes, repeat(1))
-        nonces = map(_RUN_NONCE.pack, repeat(self._send_prefix), shorts)
+        # the full nonces: k copies of the first, made to count up, then split
+        nonces = bytearray(_RUN_NONCE.pack(self._send_prefix, n) * k)
+        _write_short_nonces(nonces, 23, 24, n, k)
+        split = _split_nonces(k) if k <= 1024 else struct.Struct("24s" * k)
         try:
-            seal_spans(buf, [(_RUN_BOX, steps, boxes, nonces)])
+            seal_spans(buf, [(_RUN_BOX, steps, boxes, split.unpack(nonces))])
         except BaseException:
             buf = bytearray()  # never send a plaintext
             raise
