@@ -239,7 +239,7 @@ frames = st.one_of(
     st.binary(max_size=240),
     st.sampled_from([b"", b"x", bytes(16), bytes(222), bytes(223), bytes(300)]),
     st.binary(max_size=40).map(bytearray),
-    st.binary(max_size=40).map(memoryview),
+    st.binary(max_size=40).map(lambda b: memoryview(b)),
 )
 batches = st.lists(
     st.one_of(
