@@ -176,6 +176,7 @@ OpenSpans = Callable[
     [bytes, "list[int]", "list[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
+_ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
 
 
 def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
@@ -194,7 +195,11 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     plaintext is its first ``sizes[i]`` bytes, with 16 spare bytes after it,
     and becomes ``box_afternm`` of it under ``nonces[i]``, ``sizes[i] + 16``
     bytes (libsodium moves a plaintext that overlaps its box as it seals).
-    This form is iterated in C, with no Python bytecode per box.
+    This form is iterated in C, with no Python bytecode per box. When
+    ``steps`` is one int (every box that far from the one before; ``nonces``
+    then a sequence) and ``buf`` is small, the boxes are sealed in a buffer
+    the codec keeps, whose boxes' pointers serve the next run of that shape
+    again, and copied back: it holds ciphertext only (wiped if sealing fails).
 
     ``open_spans(data, starts, stops, skip, nonces, firsts, rests)`` opens, in
     order, the box ``data[starts[i] + skip:stops[i]]`` under ``nonces[i]`` for
@@ -216,11 +221,49 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     seal_c = _lib.crypto_secretbox_easy
     open_c = _lib.crypto_secretbox_open_easy
 
-    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
+    # Rows of one stride are sealed in a buffer of the codec's own, where the
+    # boxes' pointers stay the same from one run to the next of that shape:
+    # [buffer, its size, (start, stride, count) of the pointers, pointers].
+    rows: list[Any] = [None, 0, None, None]
+    memmove = _ffi.memmove
+
+    def seal_rows(buf: bytearray, start: int, stride: int, sizes: Any, nonces: Any) -> None:
+        total = len(buf)
+        if total > rows[1]:
+            size = min(max(total, 2 * rows[1]), _ROWS_KEEP)
+            rows[:] = [new("unsigned char[]", size), size, None, None]
+        there = rows[0]
+        shape = (start, stride, len(nonces))
+        boxes = rows[3]
+        if rows[2] != shape:
+            boxes = rows[3] = list(
+                accumulate(repeat(stride, shape[2] - 1), add, initial=there + start)
+            )
+            rows[2] = shape
         p = from_buffer(buf)
         try:
-            if len(spans) == 1:  # a run: one pointer per box, made and used in C
-                ((start, steps, sizes, nonces),) = spans
+            memmove(there, p, total)
+            try:
+                if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
+                    raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
+            except BaseException:
+                memmove(there, bytes(total), total)  # no plaintext kept
+                raise
+            memmove(p, there, total)
+        finally:
+            release(p)
+
+    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
+        if len(spans) == 1:  # a run: one pointer per box, made and used in C
+            ((start, steps, sizes, nonces),) = spans
+            if type(steps) is int and len(buf) <= _ROWS_KEEP:
+                seal_rows(buf, start, steps, sizes, nonces)
+                return
+        p = from_buffer(buf)
+        try:
+            if len(spans) == 1:
+                if type(steps) is int:
+                    steps = repeat(steps, len(nonces) - 1)
                 # the box and its plaintext begin at the same pointer
                 boxes = list(accumulate(steps, add, initial=p + start))
                 if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):

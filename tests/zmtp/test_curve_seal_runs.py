@@ -269,3 +269,39 @@ def test_any_batch_gives_the_general_loops_bytes(
     slow, _ = wire(mech, messages, start, GENERAL)
     assert fast == slow
     assert open_wire(fast, client, PREFIX) == expected_boxes(messages)
+
+
+@pytest.mark.parametrize("count", [1, 3, 200, 700])  # 700 rows of 100: past the kept buffer
+def test_seal_spans_rows_of_one_stride_reuse_nothing_stale(count: int) -> None:
+    """The run form with one int stride, several times over: same shape in
+    new buffers, another shape, a run that fails part way, then one again."""
+    key = os.urandom(32)
+    pair = crypto.inplace_codec(key)
+    assert pair is not None
+    seal_spans = pair[0]
+
+    def run(size: int, lead: int, nonces: Any) -> tuple[bytearray, list[bytes]]:
+        plains = [os.urandom(size) for _ in range(count)]
+        buf = bytearray(b"\xee" * lead)
+        for plain in plains:
+            buf += plain + bytes(16) + b"\xee" * 3
+        seal_spans(buf, [(lead, size + 19, [size] * count, nonces)])
+        return buf, plains
+
+    def check(buf: bytearray, plains: list[bytes], lead: int, nonces: list[bytes]) -> None:
+        pos = lead
+        for plain, nonce in zip(plains, nonces):
+            end = pos + 16 + len(plain)
+            assert bytes(buf[pos:end]) == crypto.box_afternm(plain, nonce, key)
+            assert buf[end : end + 3] == b"\xee" * 3
+            pos = end + 3
+
+    for size, lead in [(81, 5), (81, 5), (17, 5), (81, 2), (1, 0)]:
+        nonces = [os.urandom(24) for _ in range(count)]
+        buf, plains = run(size, lead, nonces)
+        check(buf, plains, lead, nonces)
+    with pytest.raises(TypeError):  # a nonce that is not bytes: sealing stops there
+        run(81, 5, [os.urandom(24)] * (count - 1) + [12345])
+    nonces = [os.urandom(24) for _ in range(count)]
+    buf, plains = run(81, 5, nonces)
+    check(buf, plains, 5, nonces)

@@ -33,7 +33,8 @@ objects: dropping the references is what "forget" means here.
 
 Traffic goes in batches (the per-message cost is what limits throughput):
 `wrap_into` lays out all the frames of a send in one bytearray and, with
-libsodium, seals them there in place; `unwrap_spans` checks the names and
+libsodium, seals them there in place (a run of one-frame short messages with
+no Python bytecode per message, `_wrap_run`); `unwrap_spans` checks the names and
 short nonces of all the whole frames of a read, then has them opened by one
 call into the codec. `wrap`/`unwrap` do one frame (commands, large frames).
 """
@@ -323,7 +324,7 @@ class _CurveBase(Mechanism):
         k = len(bodies)
         _pack_nonce(n + k - 1)  # raises as the general loop would past the last nonce
         self._nonce = n + k  # spent, whatever happens below
-        steps: Iterable[int]
+        steps: Iterable[int] | int
         boxes: Iterable[int]
         if same:
             # One size: rows of one length. The frames joined with the bytes
@@ -335,7 +336,7 @@ class _CurveBase(Mechanism):
             del buf[:16]  # the join's separator before the first frame is its head
             del buf[-len(head) :]  # and after the last one its 16 spare bytes
             _write_short_nonces(buf, _RUN_BOX - 1, row, n, k)
-            steps = repeat(row, k)
+            steps = row
             boxes = repeat(size + 1, k)
         else:
             heads = map(
