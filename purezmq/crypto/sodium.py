@@ -177,6 +177,7 @@ OpenSpans = Callable[
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
 _ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
+_NONCES_KEEP = 4096  # its nonces' buffer grows by doubling up to this many, then as needed
 
 
 def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
@@ -195,6 +196,7 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     plaintext is its first ``sizes[i]`` bytes, with 16 spare bytes after it,
     and becomes ``box_afternm`` of it under ``nonces[i]``, ``sizes[i] + 16``
     bytes (libsodium moves a plaintext that overlaps its box as it seals).
+    ``nonces`` may also be one bytes or bytearray of them all, packed.
     This form is iterated in C, with no Python bytecode per box. When
     ``steps`` is one int (every box that far from the one before; ``nonces``
     then a sequence) and ``buf`` is small, the boxes are sealed in a buffer
@@ -223,23 +225,39 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
 
     # Rows of one stride are sealed in a buffer of the codec's own, where the
     # boxes' pointers stay the same from one run to the next of that shape:
-    # [buffer, its size, (start, stride, count) of the pointers, pointers].
+    # [buffer, its size, (start, stride, count) of the pointers, pointers];
+    # their nonces, when packed, are copied to another, whose pointers stay:
+    # [buffer, how many nonces it holds, pointers].
     rows: list[Any] = [None, 0, None, None]
+    kept_nonces: list[Any] = [None, 0, None]
     memmove = _ffi.memmove
 
-    def seal_rows(buf: bytearray, start: int, stride: int, sizes: Any, nonces: Any) -> None:
+    def seal_rows(
+        buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any, packed: bool
+    ) -> None:
         total = len(buf)
         if total > rows[1]:
             size = min(max(total, 2 * rows[1]), _ROWS_KEEP)
             rows[:] = [new("unsigned char[]", size), size, None, None]
         there = rows[0]
-        shape = (start, stride, len(nonces))
+        shape = (start, stride, count)
         boxes = rows[3]
         if rows[2] != shape:
             boxes = rows[3] = list(
-                accumulate(repeat(stride, shape[2] - 1), add, initial=there + start)
+                accumulate(repeat(stride, count - 1), add, initial=there + start)
             )
             rows[2] = shape
+        if packed:
+            if count > kept_nonces[1]:
+                room = max(count, min(2 * kept_nonces[1], _NONCES_KEEP))
+                area = new("unsigned char[]", 24 * room)
+                kept_nonces[:] = [
+                    area,
+                    room,
+                    list(accumulate(repeat(24, room - 1), add, initial=area + 0)),
+                ]
+            memmove(kept_nonces[0], nonces, 24 * count)
+            nonces = kept_nonces[2]  # as many as the boxes or more: map stops at the boxes
         p = from_buffer(buf)
         try:
             memmove(there, p, total)
@@ -256,19 +274,29 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     def seal_spans(buf: bytearray, spans: list[Any]) -> None:
         if len(spans) == 1:  # a run: one pointer per box, made and used in C
             ((start, steps, sizes, nonces),) = spans
-            if type(steps) is int and len(buf) <= _ROWS_KEEP:
-                seal_rows(buf, start, steps, sizes, nonces)
-                return
-        p = from_buffer(buf)
-        try:
-            if len(spans) == 1:
-                if type(steps) is int:
-                    steps = repeat(steps, len(nonces) - 1)
+            packed = type(nonces) is bytearray or type(nonces) is bytes
+            if type(steps) is int:
+                count = len(nonces) // 24 if packed else len(nonces)
+                if len(buf) <= _ROWS_KEEP:
+                    seal_rows(buf, start, steps, count, sizes, nonces, packed)
+                    return
+                steps = repeat(steps, count - 1)
+            p = from_buffer(buf)
+            q = from_buffer(nonces) if packed else None
+            try:
+                if q is not None:
+                    nonces = accumulate(repeat(24, len(nonces) // 24 - 1), add, initial=q + 0)
                 # the box and its plaintext begin at the same pointer
                 boxes = list(accumulate(steps, add, initial=p + start))
                 if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
                     raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
-                return
+            finally:
+                release(p)
+                if q is not None:
+                    release(q)
+            return
+        p = from_buffer(buf)
+        try:
             # libsodium seals in place: the plaintext pointer is 16 bytes past
             # the box's, where crypto_secretbox_easy writes the ciphertext.
             it = iter(spans)

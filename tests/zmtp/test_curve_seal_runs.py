@@ -275,7 +275,8 @@ def test_any_batch_gives_the_general_loops_bytes(
 @pytest.mark.parametrize("count", [1, 3, 200, 700])  # 700 rows of 100: past the kept buffer
 def test_seal_spans_rows_of_one_stride_reuse_nothing_stale(count: int) -> None:
     """The run form with one int stride, several times over: same shape in
-    new buffers, another shape, a run that fails part way, then one again."""
+    new buffers, another shape, nonces in a list or packed in one buffer, a
+    run that fails part way, then one again."""
     key = os.urandom(32)
     pair = crypto.inplace_codec(key)
     assert pair is not None
@@ -297,12 +298,37 @@ def test_seal_spans_rows_of_one_stride_reuse_nothing_stale(count: int) -> None:
             assert buf[end : end + 3] == b"\xee" * 3
             pos = end + 3
 
-    for size, lead in [(81, 5), (81, 5), (17, 5), (81, 2), (1, 0)]:
+    for size, lead, packed in [
+        (81, 5, False),
+        (81, 5, True),
+        (81, 5, True),
+        (17, 5, False),
+        (17, 5, True),
+        (81, 2, True),
+        (1, 0, False),
+    ]:
         nonces = [os.urandom(24) for _ in range(count)]
-        buf, plains = run(size, lead, nonces)
+        buf, plains = run(size, lead, bytearray(b"".join(nonces)) if packed else nonces)
         check(buf, plains, lead, nonces)
     with pytest.raises(TypeError):  # a nonce that is not bytes: sealing stops there
         run(81, 5, [os.urandom(24)] * (count - 1) + [12345])
     nonces = [os.urandom(24) for _ in range(count)]
     buf, plains = run(81, 5, nonces)
     check(buf, plains, 5, nonces)
+
+
+def test_seal_spans_run_form_takes_packed_nonces_with_any_steps() -> None:
+    key = os.urandom(32)
+    pair = crypto.inplace_codec(key)
+    assert pair is not None
+    plains = [os.urandom(size) for size in (3, 40, 0 + 1, 222)]
+    nonces = [os.urandom(24) for _ in plains]
+    buf = bytearray()
+    starts = []
+    for plain in plains:
+        starts.append(len(buf))
+        buf += plain + bytes(16)
+    steps = [len(p) + 16 for p in plains]
+    pair[0](buf, [(0, steps, [len(p) for p in plains], b"".join(nonces))])
+    for start, plain, nonce in zip(starts, plains, nonces):
+        assert buf[start : start + 16 + len(plain)] == crypto.box_afternm(plain, nonce, key)

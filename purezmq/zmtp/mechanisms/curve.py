@@ -42,7 +42,6 @@ call into the codec. `wrap`/`unwrap` do one frame (commands, large frames).
 from __future__ import annotations
 
 import enum
-import functools
 import os
 import struct
 from collections.abc import Iterable, Sequence
@@ -141,12 +140,6 @@ def _write_short_nonces(rows: bytearray, lowest: int, row: int, n: int, k: int) 
         rows[lowest::row] = _short_nonce_bytes(n, k, shift)
         shift += 8
         lowest -= 1
-
-
-@functools.lru_cache(maxsize=16)
-def _split_nonces(k: int) -> struct.Struct:
-    """Splits ``k`` full nonces, one after the other, into k bytes objects."""
-    return struct.Struct("24s" * k)
 
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
@@ -348,12 +341,11 @@ class _CurveBase(Mechanism):
             buf = bytearray().join(chain.from_iterable(zip(heads, bodies, repeat(_ZERO16))))
             steps = map(add, sizes, repeat(_RUN_ROW))
             boxes = map(add, sizes, repeat(1))
-        # the full nonces: k copies of the first, made to count up, then split
+        # the full nonces, packed: k copies of the first, made to count up
         nonces = bytearray(_RUN_NONCE.pack(self._send_prefix, n) * k)
         _write_short_nonces(nonces, 23, 24, n, k)
-        split = _split_nonces(k) if k <= 1024 else struct.Struct("24s" * k)
         try:
-            seal_spans(buf, [(_RUN_BOX, steps, boxes, split.unpack(nonces))])
+            seal_spans(buf, [(_RUN_BOX, steps, boxes, nonces)])
         except BaseException:
             buf = bytearray()  # never send a plaintext
             raise
