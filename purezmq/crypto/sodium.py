@@ -199,9 +199,10 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     ``nonces`` may also be one bytes or bytearray of them all, packed.
     This form is iterated in C, with no Python bytecode per box. When
     ``steps`` is one int (every box that far from the one before; ``nonces``
-    then a sequence) and ``buf`` is small, the boxes are sealed in a buffer
-    the codec keeps, whose boxes' pointers serve the next run of that shape
-    again, and copied back: it holds ciphertext only (wiped if sealing fails).
+    then sized: a sequence, or packed) and ``buf`` is small, the boxes are
+    sealed in a buffer the codec keeps, whose boxes' pointers serve the next
+    run of that shape again, and copied back: it holds ciphertext only (wiped
+    if sealing fails).
 
     ``open_spans(data, starts, stops, skip, nonces, firsts, rests)`` opens, in
     order, the box ``data[starts[i] + skip:stops[i]]`` under ``nonces[i]`` for

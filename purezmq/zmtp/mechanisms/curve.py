@@ -108,7 +108,6 @@ _RUN_ROW = _RUN_BOX + 17  # a message's bytes beyond its frame's
 _RUN_MIN = 12  # fewer messages go through the general loop (its setup costs less)
 _RUN_NONCE = struct.Struct(">16sQ")  # the full 24-byte nonce: prefix + short
 _ZERO16 = bytes(16)
-_ONLY_BYTES = {bytes}
 _EDGE = (b"",)  # an empty piece, for a join to put its separator at both ends
 _ALL_BYTES = bytes(range(256))
 
@@ -326,8 +325,10 @@ class _CurveBase(Mechanism):
             row = size + _RUN_ROW
             head = _RUN_HEAD.pack(size + MESSAGE_MIN_SIZE, _MESSAGE, n)
             buf = bytearray(_ZERO16 + head).join(chain(_EDGE, bodies, _EDGE))
-            del buf[:16]  # the join's separator before the first frame is its head
-            del buf[-len(head) :]  # and after the last one its 16 spare bytes
+            # the separator put before the first frame: its head, without the
+            # spare bytes before it; after the last: the spare bytes, no head
+            del buf[:16]
+            del buf[-len(head) :]
             _write_short_nonces(buf, _RUN_BOX - 1, row, n, k)
             steps = row
             boxes = repeat(size + 1, k)
