@@ -128,17 +128,18 @@ def _short_nonce_bytes(n: int, k: int, shift: int) -> bytes:
     return b"".join(pieces)
 
 
-def _write_short_nonces(rows: bytearray, lowest: int, row: int, n: int, k: int) -> None:
-    """In ``rows``, ``k`` rows of ``row`` bytes each holding the short nonce
-    ``n`` (8 bytes big-endian, its lowest byte at ``lowest`` in the row), make
-    row ``i``'s ``n + i``: only the bytes that differ in the run are written,
-    one column at a time."""
+def _write_short_nonces(n: int, k: int, *tables: tuple[bytearray, int, int]) -> None:
+    """Each table ``(rows, lowest, row)``: ``k`` rows of ``row`` bytes, each
+    holding the short nonce ``n`` (8 bytes big-endian, its lowest byte at
+    ``lowest`` in the row). Make row ``i``'s ``n + i``: only the bytes that
+    differ in the run are written, one column at a time."""
     last = n + k - 1
     shift = 0
     while n >> shift != last >> shift:
-        rows[lowest::row] = _short_nonce_bytes(n, k, shift)
+        column = _short_nonce_bytes(n, k, shift)
+        for rows, lowest, row in tables:
+            rows[lowest - shift // 8 :: row] = column
         shift += 8
-        lowest -= 1
 
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
@@ -318,6 +319,8 @@ class _CurveBase(Mechanism):
         self._nonce = n + k  # spent, whatever happens below
         steps: Iterable[int] | int
         boxes: Iterable[int]
+        # the full nonces, packed: k copies of the first, made to count up
+        nonces = bytearray(_RUN_NONCE.pack(self._send_prefix, n) * k)
         if same:
             # One size: rows of one length. The frames joined with the bytes
             # between them make every row whole but for the short nonces.
@@ -329,7 +332,7 @@ class _CurveBase(Mechanism):
             # spare bytes before it; after the last: the spare bytes, no head
             del buf[:16]
             del buf[-len(head) :]
-            _write_short_nonces(buf, _RUN_BOX - 1, row, n, k)
+            _write_short_nonces(n, k, (nonces, 23, 24), (buf, _RUN_BOX - 1, row))
             steps = row
             boxes = repeat(size + 1, k)
         else:
@@ -342,9 +345,7 @@ class _CurveBase(Mechanism):
             buf = bytearray().join(chain.from_iterable(zip(heads, bodies, repeat(_ZERO16))))
             steps = map(add, sizes, repeat(_RUN_ROW))
             boxes = map(add, sizes, repeat(1))
-        # the full nonces, packed: k copies of the first, made to count up
-        nonces = bytearray(_RUN_NONCE.pack(self._send_prefix, n) * k)
-        _write_short_nonces(nonces, 23, 24, n, k)
+            _write_short_nonces(n, k, (nonces, 23, 24))
         try:
             seal_spans(buf, [(_RUN_BOX, steps, boxes, nonces)])
         except BaseException:
