@@ -177,7 +177,7 @@ OpenSpans = Callable[
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
 _ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
-_NONCES_KEEP = 4096  # its nonces' buffer grows by doubling up to this many, then as needed
+_NONCES_KEEP = 4096  # packed nonces kept in the codec's own buffer, up to this many
 
 
 def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
@@ -226,15 +226,26 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
 
     # Rows of one stride are sealed in a buffer of the codec's own, where the
     # boxes' pointers stay the same from one run to the next of that shape:
-    # [buffer, its size, (start, stride, count) of the pointers, pointers];
-    # their nonces, when packed, are copied to another, whose pointers stay:
-    # [buffer, how many nonces it holds, pointers].
+    # [buffer, its size, (start, stride, count) of the pointers, pointers].
+    # Packed nonces are copied to another, whose pointers stay too: [buffer,
+    # how many nonces it holds, pointers].
     rows: list[Any] = [None, 0, None, None]
     kept_nonces: list[Any] = [None, 0, None]
     memmove = _ffi.memmove
 
+    def keep_nonces(nonces: Any, count: int) -> list[Any]:
+        """Pointers to the ``count`` packed ``nonces`` (or more: the first are
+        theirs), copied to the kept buffer."""
+        if count > kept_nonces[1]:
+            room = max(count, min(2 * kept_nonces[1], _NONCES_KEEP))
+            area = new("unsigned char[]", 24 * room)
+            pointers = list(accumulate(repeat(24, room - 1), add, initial=area + 0))
+            kept_nonces[:] = [area, room, pointers]
+        memmove(kept_nonces[0], nonces, 24 * count)
+        return kept_nonces[2]  # type: ignore[no-any-return]
+
     def seal_rows(
-        buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any, packed: bool
+        buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any
     ) -> None:
         total = len(buf)
         if total > rows[1]:
@@ -248,17 +259,6 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
                 accumulate(repeat(stride, count - 1), add, initial=there + start)
             )
             rows[2] = shape
-        if packed:
-            if count > kept_nonces[1]:
-                room = max(count, min(2 * kept_nonces[1], _NONCES_KEEP))
-                area = new("unsigned char[]", 24 * room)
-                kept_nonces[:] = [
-                    area,
-                    room,
-                    list(accumulate(repeat(24, room - 1), add, initial=area + 0)),
-                ]
-            memmove(kept_nonces[0], nonces, 24 * count)
-            nonces = kept_nonces[2]  # as many as the boxes or more: map stops at the boxes
         p = from_buffer(buf)
         try:
             memmove(there, p, total)
@@ -275,24 +275,34 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     def seal_spans(buf: bytearray, spans: list[Any]) -> None:
         if len(spans) == 1:  # a run: one pointer per box, made and used in C
             ((start, steps, sizes, nonces),) = spans
-            packed = type(nonces) is bytearray or type(nonces) is bytes
-            if type(steps) is int:
-                count = len(nonces) // 24 if packed else len(nonces)
-                if len(buf) <= _ROWS_KEEP:
-                    seal_rows(buf, start, steps, count, sizes, nonces, packed)
-                    return
-                steps = repeat(steps, count - 1)
-            p = from_buffer(buf)
-            q = from_buffer(nonces) if packed else None
+            count = -1  # not known (nor needed) for iterables
+            q = None
             try:
-                if q is not None:
-                    nonces = accumulate(repeat(24, len(nonces) // 24 - 1), add, initial=q + 0)
-                # the box and its plaintext begin at the same pointer
-                boxes = list(accumulate(steps, add, initial=p + start))
-                if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
-                    raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
+                if type(nonces) is bytearray or type(nonces) is bytes:
+                    count = len(nonces) // 24
+                    if count <= _NONCES_KEEP:
+                        nonces = keep_nonces(nonces, count)
+                    else:
+                        q = from_buffer(nonces)
+                        nonces = accumulate(repeat(24, count - 1), add, initial=q + 0)
+                elif type(steps) is int:
+                    count = len(nonces)
+                if type(steps) is int:
+                    if len(buf) <= _ROWS_KEEP:
+                        seal_rows(buf, start, steps, count, sizes, nonces)
+                        return
+                    steps = repeat(steps, count - 1)
+                p = from_buffer(buf)
+                try:
+                    # the box and its plaintext begin at the same pointer
+                    boxes = list(accumulate(steps, add, initial=p + start))
+                    if count >= 0:
+                        del boxes[count:]  # no more boxes than nonces
+                    if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
+                        raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
+                finally:
+                    release(p)
             finally:
-                release(p)
                 if q is not None:
                     release(q)
             return
