@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any, Callable, Optional
 
 import nacl.bindings as _nb
@@ -175,6 +177,8 @@ OpenSpans = Callable[
     [bytes, "Sequence[int]", "Sequence[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
+_ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
+_NONCES_KEEP = 4096  # packed nonces kept in the codec's own buffer, up to this many
 
 
 def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
@@ -187,7 +191,19 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     the ciphertext replaces it and the tag goes in the 16 bytes before it, so
     ``buf[offset:end]`` becomes ``box_afternm`` of that plaintext under
     ``nonce``. The caller lays out many boxes in one bytearray and seals them
-    at once.
+    at once. A run of boxes can also be given as ``spans = [(start, steps,
+    sizes, nonces)]`` (iterables, one item per box): the first box begins at
+    ``start`` and each next one ``steps[i]`` bytes after box ``i``; box ``i``'s
+    plaintext is its first ``sizes[i]`` bytes, with 16 spare bytes after it,
+    and becomes ``box_afternm`` of it under ``nonces[i]``, ``sizes[i] + 16``
+    bytes (libsodium moves a plaintext that overlaps its box as it seals).
+    ``nonces`` may also be one bytes or bytearray of them all, packed.
+    This form is iterated in C, with no Python bytecode per box. When
+    ``steps`` is one int (every box that far from the one before; ``nonces``
+    then sized: a sequence, or packed) and ``buf`` is small, the boxes are
+    sealed in a buffer the codec keeps, whose boxes' pointers serve the next
+    run of that shape again, and copied back: it holds ciphertext only (wiped
+    if sealing fails).
 
     ``open_spans(data, starts, stops, skip, nonces, firsts, rests)`` opens, in
     order, the box ``data[starts[i] + skip:stops[i]]`` under ``nonces[i]`` for
@@ -209,11 +225,92 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     seal_c = _lib.crypto_secretbox_easy
     open_c = _lib.crypto_secretbox_open_easy
 
-    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
-        # libsodium seals in place: the plaintext pointer is 16 bytes past the
-        # box's, where crypto_secretbox_easy writes the ciphertext.
+    # Rows of one stride are sealed in a buffer of the codec's own, where the
+    # boxes' pointers stay the same from one run to the next of that shape:
+    # [buffer, its size, (start, stride, count) of the pointers, pointers].
+    # Packed nonces are copied to another, whose pointers stay too: [buffer,
+    # how many nonces it holds, pointers].
+    rows: list[Any] = [None, 0, None, None]
+    kept_nonces: list[Any] = [None, 0, None]
+    memmove = _ffi.memmove
+
+    def keep_nonces(nonces: Any, count: int) -> list[Any]:
+        """Pointers to the ``count`` packed ``nonces`` (or more: the first are
+        theirs), copied to the kept buffer."""
+        if count > kept_nonces[1]:
+            room = max(count, min(2 * kept_nonces[1], _NONCES_KEEP))
+            area = new("unsigned char[]", 24 * room)
+            pointers = list(accumulate(repeat(24, room - 1), add, initial=area + 0))
+            kept_nonces[:] = [area, room, pointers]
+        memmove(kept_nonces[0], nonces, 24 * count)
+        return kept_nonces[2]  # type: ignore[no-any-return]
+
+    def seal_rows(
+        buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any
+    ) -> None:
+        total = len(buf)
+        if total > rows[1]:
+            size = min(max(total, 2 * rows[1]), _ROWS_KEEP)
+            rows[:] = [new("unsigned char[]", size), size, None, None]
+        there = rows[0]
+        shape = (start, stride, count)
+        boxes = rows[3]
+        if rows[2] != shape:
+            boxes = rows[3] = list(
+                accumulate(repeat(stride, count - 1), add, initial=there + start)
+            )
+            rows[2] = shape
         p = from_buffer(buf)
         try:
+            memmove(there, p, total)
+            try:
+                if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
+                    raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
+            except BaseException:
+                memmove(there, bytes(total), total)  # no plaintext kept
+                raise
+            memmove(p, there, total)
+        finally:
+            release(p)
+
+    def seal_spans(buf: bytearray, spans: list[Any]) -> None:
+        if len(spans) == 1:  # a run: one pointer per box, made and used in C
+            ((start, steps, sizes, nonces),) = spans
+            count = -1  # not known (nor needed) for iterables
+            q = None
+            try:
+                if type(nonces) is bytearray or type(nonces) is bytes:
+                    count = len(nonces) // 24
+                    if count <= _NONCES_KEEP:
+                        nonces = keep_nonces(nonces, count)
+                    else:
+                        q = from_buffer(nonces)
+                        nonces = accumulate(repeat(24, count - 1), add, initial=q + 0)
+                elif type(steps) is int:
+                    count = len(nonces)
+                if type(steps) is int:
+                    if len(buf) <= _ROWS_KEEP:
+                        seal_rows(buf, start, steps, count, sizes, nonces)
+                        return
+                    steps = repeat(steps, count - 1)
+                p = from_buffer(buf)
+                try:
+                    # the box and its plaintext begin at the same pointer
+                    boxes = list(accumulate(steps, add, initial=p + start))
+                    if count >= 0:
+                        del boxes[count:]  # no more boxes than nonces
+                    if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
+                        raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
+                finally:
+                    release(p)
+            finally:
+                if q is not None:
+                    release(q)
+            return
+        p = from_buffer(buf)
+        try:
+            # libsodium seals in place: the plaintext pointer is 16 bytes past
+            # the box's, where crypto_secretbox_easy writes the ciphertext.
             it = iter(spans)
             for off, end, nonce in zip(it, it, it):
                 c = p + off

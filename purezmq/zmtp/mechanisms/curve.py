@@ -33,7 +33,8 @@ objects: dropping the references is what "forget" means here.
 
 Traffic goes in batches (the per-message cost is what limits throughput):
 `wrap_into` lays out all the frames of a send in one bytearray and, with
-libsodium, seals them there in place; `unwrap_spans` checks the names and
+libsodium, seals them there in place (a run of one-frame short messages with
+no Python bytecode per message, `_wrap_run`); `unwrap_spans` checks the names and
 short nonces of all the whole frames of a read, then has them opened by one
 call into the codec. `wrap`/`unwrap` do one frame (commands, large frames).
 """
@@ -44,6 +45,8 @@ import enum
 import os
 import struct
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
+from operator import add
 from typing import Any, NoReturn, Optional
 
 from ... import crypto
@@ -94,6 +97,50 @@ _SHORT = [bytes((0, size)) for size in range(256)]  # a frame header, flags 0
 _LONG_SIZE = struct.Struct(">BQ")
 _GAP = (bytes(17), bytes(16) + b"\x01")
 _BIG_BOX = 32 * 1024  # a box this big is a chunk of its own (one at a time)
+
+# A run of one-frame short messages is laid out and sealed in C (`_wrap_run`):
+# each message its frame header, the name, the short nonce and the box's flags
+# byte (0: one frame, no MORE), then the frame, then 16 spare bytes; the box
+# (tag first) is sealed over the flags byte, the frame and those 16 bytes.
+_RUN_HEAD = struct.Struct(">H8sQx")  # 0 flags and the size (< 256) as one H
+_RUN_BOX = 18  # where a message's box begins: header 2, name 8, nonce 8
+_RUN_ROW = _RUN_BOX + 17  # a message's bytes beyond its frame's
+_RUN_MIN = 12  # fewer messages go through the general loop (its setup costs less)
+_RUN_NONCE = struct.Struct(">16sQ")  # the full 24-byte nonce: prefix + short
+_ZERO16 = bytes(16)
+_EDGE = (b"",)  # an empty piece, for a join to put its separator at both ends
+_ALL_BYTES = bytes(range(256))
+
+
+def _short_nonce_bytes(n: int, k: int, shift: int) -> bytes:
+    """Byte ``(x >> shift) & 255`` of each short nonce ``x`` from ``n`` to
+    ``n + k - 1``, made as runs of one value."""
+    if shift == 0:
+        low = n & 255
+        return (_ALL_BYTES * ((low + k) // 256 + 1))[low : low + k]
+    last = n + k - 1
+    pieces = []
+    start = n
+    for value in range(n >> shift, (last >> shift) + 1):
+        stop = min(last, ((value + 1) << shift) - 1) + 1
+        pieces.append(bytes((value & 255,)) * (stop - start))
+        start = stop
+    return b"".join(pieces)
+
+
+def _write_short_nonces(n: int, k: int, *tables: tuple[bytearray, int, int]) -> None:
+    """Each table ``(rows, lowest, row)``: ``k`` rows of ``row`` bytes, each
+    holding the short nonce ``n`` (8 bytes big-endian, its lowest byte at
+    ``lowest`` in the row). Make row ``i``'s ``n + i``: only the bytes that
+    differ in the run are written, one column at a time."""
+    last = n + k - 1
+    shift = 0
+    while n >> shift != last >> shift:
+        column = _short_nonce_bytes(n, k, shift)
+        for rows, lowest, row in tables:
+            rows[lowest - shift // 8 :: row] = column
+        shift += 8
+
 
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
@@ -196,6 +243,20 @@ class _CurveBase(Mechanism):
             return self._wrap_into_each(out, chunks, messages)
         if self._state is not _READY:
             raise LocalProtocolError("CURVE traffic before the handshake is done")
+        if type(messages) is not list:
+            messages = list(messages)
+        if len(messages) >= _RUN_MIN:
+            try:
+                bodies = [frame for (frame,) in messages]
+            except (ValueError, TypeError):  # a message of more (or no) frames
+                pass
+            else:
+                k = len(bodies)
+                if list(map(type, bodies)).count(bytes) == k:
+                    sizes = list(map(len, bodies))
+                    if max(sizes) < _SHORT_MAX:
+                        same = sizes.count(sizes[0]) == k
+                        return self._wrap_run(out, chunks, bodies, sizes, same, seal_spans)
         prefix = self._send_prefix
         n = self._nonce
         pieces: list[bytes] = []
@@ -231,6 +292,65 @@ class _CurveBase(Mechanism):
             raise
         finally:
             self._nonce = n
+        if not out:
+            return buf
+        if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
+            out += buf
+            return out
+        chunks.append(out)
+        return buf
+
+    def _wrap_run(
+        self,
+        out: bytearray,
+        chunks: list[Any],
+        bodies: list[bytes],
+        sizes: list[int],
+        same: bool,
+        seal_spans: crypto.SealSpans,
+    ) -> bytearray:
+        """`wrap_into` of one-frame messages, their frames ``bodies`` (bytes,
+        ``sizes`` each shorter than ``_SHORT_MAX``, all one size if ``same``):
+        the same bytes as the general loop, laid out and sealed with no Python
+        bytecode per message."""
+        n = self._nonce
+        k = len(bodies)
+        _pack_nonce(n + k - 1)  # raises as the general loop would past the last nonce
+        self._nonce = n + k  # spent, whatever happens below
+        steps: Iterable[int] | int
+        boxes: Iterable[int]
+        # the full nonces, packed: k copies of the first, made to count up
+        nonces = bytearray(_RUN_NONCE.pack(self._send_prefix, n) * k)
+        if same:
+            # One size: rows of one length. The frames joined with the bytes
+            # between them make every row whole but for the short nonces.
+            size = sizes[0]
+            row = size + _RUN_ROW
+            head = _RUN_HEAD.pack(size + MESSAGE_MIN_SIZE, _MESSAGE, n)
+            buf = bytearray(_ZERO16 + head).join(chain(_EDGE, bodies, _EDGE))
+            # the separator put before the first frame: its head, without the
+            # spare bytes before it; after the last: the spare bytes, no head
+            del buf[:16]
+            del buf[-len(head) :]
+            _write_short_nonces(n, k, (nonces, 23, 24), (buf, _RUN_BOX - 1, row))
+            steps = row
+            boxes = repeat(size + 1, k)
+        else:
+            heads = map(
+                _RUN_HEAD.pack,
+                map(add, sizes, repeat(MESSAGE_MIN_SIZE)),
+                repeat(_MESSAGE),
+                range(n, n + k),
+            )
+            buf = bytearray().join(chain.from_iterable(zip(heads, bodies, repeat(_ZERO16))))
+            steps = map(add, sizes, repeat(_RUN_ROW))
+            boxes = map(add, sizes, repeat(1))
+            _write_short_nonces(n, k, (nonces, 23, 24))
+        try:
+            seal_spans(buf, [(_RUN_BOX, steps, boxes, nonces)])
+        except BaseException:
+            buf = bytearray()  # never send a plaintext
+            raise
         if not out:
             return buf
         if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
