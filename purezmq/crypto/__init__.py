@@ -83,7 +83,16 @@ else:
 # backend has none (None), and callers use `afternm_codec` instead.
 SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
-    [bytes, "Sequence[int]", "Sequence[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+    [
+        bytes,
+        "Sequence[int]",
+        "Sequence[int]",
+        int,
+        "list[bytes] | bytearray",
+        bytearray,
+        "list[bytes]",
+    ],
+    bool,
 ]
 inplace_codec: Callable[[bytes], Optional[tuple[SealSpans, OpenSpans]]]
 

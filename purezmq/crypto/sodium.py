@@ -174,7 +174,16 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
 # firsts, rests)``: see `inplace_codec`.
 SealSpans = Callable[[bytearray, "list[Any]"], None]
 OpenSpans = Callable[
-    [bytes, "Sequence[int]", "Sequence[int]", int, "list[bytes]", bytearray, "list[bytes]"], bool
+    [
+        bytes,
+        "Sequence[int]",
+        "Sequence[int]",
+        int,
+        "list[bytes] | bytearray",
+        bytearray,
+        "list[bytes]",
+    ],
+    bool,
 ]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
 _ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
@@ -211,9 +220,9 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     the rest to ``rests`` (as `afternm_codec`'s ``open``). It stops at the
     first box that does not open (or has no first byte) and returns False;
     True when all opened. Plaintexts pass through a scratch buffer kept for
-    the next call (it holds the last one until overwritten): one codec serves
-    one connection, on one thread at a time. Nonces are 24 bytes (not
-    checked); ``data`` is bytes."""
+    the next call (it holds the last one until overwritten): a connection
+    opens on one thread at a time. Nonces are 24 bytes each (not checked), a
+    list or one bytearray of them packed; ``data`` is bytes."""
     key = bytes(key)
     _check(key, 32, "key")
     if _lib is None:  # pragma: no cover - only without PyNaCl's cffi module
@@ -231,19 +240,28 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     # Packed nonces are copied to another, whose pointers stay too: [buffer,
     # how many nonces it holds, pointers].
     rows: list[Any] = [None, 0, None, None]
-    kept_nonces: list[Any] = [None, 0, None]
     memmove = _ffi.memmove
 
-    def keep_nonces(nonces: Any, count: int) -> list[Any]:
-        """Pointers to the ``count`` packed ``nonces`` (or more: the first are
-        theirs), copied to the kept buffer."""
-        if count > kept_nonces[1]:
-            room = max(count, min(2 * kept_nonces[1], _NONCES_KEEP))
-            area = new("unsigned char[]", 24 * room)
-            pointers = list(accumulate(repeat(24, room - 1), add, initial=area + 0))
-            kept_nonces[:] = [area, room, pointers]
-        memmove(kept_nonces[0], nonces, 24 * count)
-        return kept_nonces[2]  # type: ignore[no-any-return]
+    def nonce_keeper() -> Callable[[Any, int], list[Any]]:
+        kept: list[Any] = [None, 0, None]
+
+        def keep_nonces(nonces: Any, count: int) -> list[Any]:
+            """Pointers to the ``count`` packed ``nonces`` (or more: the first
+            are theirs), copied to the kept buffer."""
+            if count > kept[1]:
+                room = max(count, min(2 * kept[1], _NONCES_KEEP))
+                area = new("unsigned char[]", 24 * room)
+                pointers = list(accumulate(repeat(24, room - 1), add, initial=area + 0))
+                kept[:] = [area, room, pointers]
+            memmove(kept[0], nonces, 24 * count)
+            return kept[2]  # type: ignore[no-any-return]
+
+        return keep_nonces
+
+    # One each: a connection may seal on the socket's thread (write-through)
+    # while its I/O thread opens.
+    keep_nonces = nonce_keeper()
+    keep_open_nonces = nonce_keeper()
 
     def seal_rows(
         buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any
@@ -325,10 +343,16 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
         starts: Sequence[int],
         stops: Sequence[int],
         skip: int,
-        nonces: list[bytes],
+        nonces: list[bytes] | bytearray,
         firsts: bytearray,
         rests: list[bytes],
     ) -> bool:
+        if not isinstance(nonces, list):  # packed: pointers kept from one read to the next
+            count = len(nonces) // 24
+            if count > _NONCES_KEEP:
+                nonces = [bytes(nonces[i : i + 24]) for i in range(0, 24 * count, 24)]
+            else:
+                nonces = keep_open_nonces(nonces, count)[:count]
         out = scratch[0]
         room = len(out)
         view = buffer(out)

@@ -38,6 +38,21 @@ def pull_pair() -> tuple[Connection, Connection]:
     return client, server
 
 
+def column_checks(conn: Connection) -> list[Any]:
+    """What each column-by-column check of `conn`'s runs gives (None: it
+    left the run to the box-by-box loop)."""
+    mech: Any = conn.mechanism
+    results: list[Any] = []
+    check = mech._run_nonces
+
+    def spy(*args: Any) -> Any:
+        results.append(check(*args))
+        return results[-1]
+
+    mech._run_nonces = spy
+    return results
+
+
 def frames_of(wire: bytes) -> list[bytes]:
     """The wire's frames, each with its header."""
     out = []
@@ -63,9 +78,11 @@ def test_a_run_of_same_size_messages_arrives_bare(codec: str, size: int) -> None
     client, server = pull_pair()
     msgs = [os.urandom(size) for _ in range(RUN)]
     client.send_messages([[m] for m in msgs])
+    checks = column_checks(server)
     got, error = receive(server, client.data_to_send())
     assert error is None
     assert got == msgs
+    assert len(checks) == 1 and checks[0] is not None  # taken by the column check
     client.send_messages([[b"after"]])  # the peer's nonce moved to the end of the run
     assert server.receive_data(client.data_to_send()) == [b"after"]
 
@@ -109,7 +126,9 @@ def test_gaps_in_the_nonces_are_allowed(codec: str) -> None:
         client.send_messages([[b"%02d" % i]])
         client.mechanism._nonce += i % 3  # type: ignore[attr-defined]
         wire += client.data_to_send()
+    checks = column_checks(server)
     got, error = receive(server, wire)
+    assert checks == [None]  # not consecutive: box by box
     assert error is None
     assert got == [b"%02d" % i for i in range(RUN)]
 
@@ -161,3 +180,22 @@ def test_a_box_in_a_run_that_does_not_open_keeps_the_messages_before_it(codec: s
     got, error = receive(server, b"".join(frames))
     assert got == [b"m%02d" % i for i in range(30)]
     assert isinstance(error, RemoteProtocolError) and error.code == ZMTP_CRYPTOGRAPHIC
+
+
+@pytest.mark.parametrize(
+    "start", [250, 65_530, 2**24 - 7, 2**40 - 20, 2**64 - RUN - 1], ids=lambda n: hex(n)
+)
+def test_a_run_whose_nonces_carry_into_higher_bytes_is_accepted(codec: str, start: int) -> None:
+    """The nonce columns are built from runs of one byte value: a run
+    crossing a carry (0xff -> 0x100, ...) up to the very last nonce."""
+    client, server = pull_pair()
+    server.mechanism._peer_nonce = start - 1  # type: ignore[attr-defined]
+    client.mechanism._nonce = start  # type: ignore[attr-defined]
+    msgs = [b"c%02d" % i for i in range(RUN)]
+    client.send_messages([[m] for m in msgs])
+    checks = column_checks(server)
+    got, error = receive(server, client.data_to_send())
+    assert error is None
+    assert got == msgs
+    assert len(checks) == 1 and checks[0] is not None  # taken by the column check
+    assert server.mechanism._peer_nonce == start + RUN - 1  # type: ignore[attr-defined]

@@ -85,6 +85,7 @@ _HELLO_PAD = bytes(72)  # anti-amplification padding: HELLO is as big as WELCOME
 _HELLO_PLAIN = bytes(64)
 _U64 = struct.Struct(">Q")
 _pack_nonce = _U64.pack
+_NONCE_END = 1 << 64  # short nonces are 64 bits
 _unpack_nonce = _U64.unpack_from
 
 # `wrap_into`'s layout: a frame header (flags 0) and the MESSAGE name, by the
@@ -415,6 +416,8 @@ class _CurveBase(Mechanism):
         if nonces:
             open_spans = self._open_spans
             if open_spans is None:
+                if isinstance(nonces, bytearray):  # packed
+                    nonces = [bytes(nonces[i : i + 24]) for i in range(0, len(nonces), 24)]
                 opened = self._open_each(data, starts, stops, nonces, flags, frames)
             else:
                 opened = open_spans(data, starts, stops, 16, nonces, flags, frames)
@@ -424,19 +427,19 @@ class _CurveBase(Mechanism):
 
     def _nonces_of(
         self, data: bytes, starts: Sequence[int], stops: Sequence[int]
-    ) -> tuple[list[bytes], Optional[Exception]]:
+    ) -> tuple[list[bytes] | bytearray, Optional[Exception]]:
         """The nonces of the MESSAGE boxes ``data[starts[i]:stops[i]]``, up
         to the first that is not a MESSAGE or whose short nonce is not above
         the one before it, and the error for that one (None if all are good).
         Takes the last good short nonce as the peer's."""
         if type(starts) is range:
-            nonces = self._run_nonces(data, starts, stops[0] - starts[0])
-            if nonces is not None:
-                return nonces, None
+            packed = self._run_nonces(data, starts, stops[0] - starts[0])
+            if packed is not None:
+                return packed, None
         # Short nonces are 8 bytes big-endian: as bytes they order as numbers.
         last = _pack_nonce(self._peer_nonce)
         prefix = self._recv_prefix
-        nonces = []
+        nonces: list[bytes] = []
         error: Optional[Exception] = None
         is_message = data.startswith
         for start, stop in zip(starts, stops):
@@ -455,31 +458,33 @@ class _CurveBase(Mechanism):
         (self._peer_nonce,) = _unpack_nonce(last)
         return nonces, error
 
-    def _run_nonces(self, data: bytes, starts: range, size: int) -> Optional[list[bytes]]:
+    def _run_nonces(self, data: bytes, starts: range, size: int) -> Optional[bytearray]:
         """`_nonces_of` for ``size``-byte boxes every ``starts.step`` bytes,
         when all are MESSAGEs with the consecutive short nonces a peer sends:
-        checked a byte column at a time (strided slices, no bytecode per box).
-        None, with nothing taken, for anything else."""
+        checked a byte column at a time (strided slices, no bytecode per box),
+        the nonces packed in one bytearray. None, with nothing taken, for
+        anything else."""
         k = len(starts)
         if size < MESSAGE_MIN_SIZE or k < 2:
             return None
         step = starts.step
         first = starts[0]
         (n,) = _unpack_nonce(data, first + 8)
-        if n <= self._peer_nonce:
+        if n <= self._peer_nonce or n + k > _NONCE_END:
             return None
         span = (k - 1) * step + 1
         for i, byte in enumerate(_MESSAGE):  # the name, column by column
             if data[first + i : first + i + span : step].count(byte) != k:
                 return None
-        shorts = list(map(_pack_nonce, range(n, n + k)))
-        expected = b"".join(shorts)
-        at = first + 8
-        for i in range(8):  # the short nonces n, n + 1, ..., column by column
-            if data[at + i : at + i + span : step] != expected[i::8]:
+        lowest = first + 15
+        for shift in range(0, 64, 8):  # the short nonces n, n + 1, ..., column by column
+            at = lowest - shift // 8
+            if data[at : at + span : step] != _short_nonce_bytes(n, k, shift):
                 return None
         self._peer_nonce = n + k - 1
-        return list(map(self._recv_prefix.__add__, shorts))
+        nonces = bytearray(_RUN_NONCE.pack(self._recv_prefix, n) * k)
+        _write_short_nonces(n, k, (nonces, 23, 24))
+        return nonces
 
     def _open_each(
         self,
