@@ -389,6 +389,9 @@ class Metric:
     target: tuple[str, float] | None = None  # ("ratio>=", 0.25), ("ratio<=", 2), ("abs<=", 50)
     scale: float = 1.0  # multiply before printing (e.g. 1e-6 for MB)
     inline: bool = False  # shown in brackets in the previous metric's row
+    # A target for each of several compared variants ({variant: target}), in
+    # place of `target`: e.g. an absolute rate for one, a ratio for another.
+    per_variant: dict[str, tuple[str, float]] | None = None
 
 
 @dataclass

@@ -86,10 +86,16 @@ def _cell(
     return text, "" if spread is None else f"±{spread * 100:.0f}%"
 
 
-def _verdict(metric: common.Metric, ratio: float | None, value: float | None) -> tuple[str, str]:
-    if metric.target is None:
+def _verdict(
+    metric: common.Metric,
+    ratio: float | None,
+    value: float | None,
+    target: tuple[str, float] | None = None,
+) -> tuple[str, str]:
+    target = target or metric.target
+    if target is None:
         return "", ""
-    kind, t = metric.target
+    kind, t = target
     if kind == "ratio>=":
         return f"≥ {t:g}", "" if ratio is None else ("ok" if ratio >= t else "**MISS**")
     if kind == "ratio<=":
@@ -166,7 +172,19 @@ def print_table(results: list[tuple[Case, dict[str, Outcome]]], out: Any) -> Non
                 if value is not None:
                     value *= metric.scale
                 target, verdict = _verdict(metric, ratios[0] if ratios else None, value)
-                if len(ratios) > 1 and metric.target and metric.target[0].startswith("ratio"):
+                if metric.per_variant:  # each variant against its own target
+                    shown = []
+                    verdicts = []
+                    for v, r in zip(ratio_cols, ratios):
+                        own = metric.per_variant.get(v)
+                        median = outs[v].median(metric.key) if v in outs else None
+                        t, verdict = _verdict(
+                            metric, r, None if median is None else median * metric.scale, own
+                        )
+                        shown.append(t if own else "-")
+                        verdicts.append(verdict or "-")
+                    target, verdict = " / ".join(shown), " / ".join(verdicts)
+                elif len(ratios) > 1 and metric.target and metric.target[0].startswith("ratio"):
                     verdicts = [_verdict(metric, r, value)[1] for r in ratios]
                     verdict = " / ".join(v or "-" for v in verdicts)
                 cells += [target, verdict]
