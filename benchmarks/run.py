@@ -175,7 +175,8 @@ def print_table(results: list[tuple[Case, dict[str, Outcome]]], out: Any) -> Non
                 if metric.per_variant:  # each variant against its own target
                     shown = []
                     verdicts = []
-                    for v, r in zip(ratio_cols, ratios):
+                    for i, v in enumerate(ratio_cols):  # no ratios without pyzmq
+                        r = ratios[i] if i < len(ratios) else None
                         own = metric.per_variant.get(v)
                         median = outs[v].median(metric.key) if v in outs else None
                         t, verdict = _verdict(
