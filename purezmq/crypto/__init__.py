@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from .errors import CryptoError
+from .spans import OpenSpans, SealSpans
 
 KEY_SIZE = 32  # public, secret and precomputed keys
 NONCE_SIZE = 24
@@ -81,19 +81,6 @@ else:
 
 # libsodium's in-place MESSAGE boxing (`sodium.inplace_codec`); the pure
 # backend has none (None), and callers use `afternm_codec` instead.
-SealSpans = Callable[[bytearray, "list[Any]"], None]
-OpenSpans = Callable[
-    [
-        bytes,
-        "Sequence[int]",
-        "Sequence[int]",
-        int,
-        "list[bytes] | bytearray",
-        bytearray,
-        "list[bytes]",
-    ],
-    bool,
-]
 inplace_codec: Callable[[bytes], Optional[tuple[SealSpans, OpenSpans]]]
 
 

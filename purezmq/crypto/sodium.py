@@ -16,6 +16,7 @@ import nacl.bindings as _nb
 import nacl.exceptions as _nx
 
 from .errors import CryptoError
+from .spans import OpenSpans, SealSpans
 
 try:
     # PyNaCl's compiled cffi module, the one its bindings call into. Calling it
@@ -169,22 +170,6 @@ def afternm_codec(key: bytes) -> tuple[Sealer, Opener]:
     return seal, open_
 
 
-# In-place sealing, ``seal_spans(buf, spans)``, and opening
-# many boxes of one buffer, ``open_spans(data, starts, stops, skip, nonces,
-# firsts, rests)``: see `inplace_codec`.
-SealSpans = Callable[[bytearray, "list[Any]"], None]
-OpenSpans = Callable[
-    [
-        bytes,
-        "Sequence[int]",
-        "Sequence[int]",
-        int,
-        "list[bytes] | bytearray",
-        bytearray,
-        "list[bytes]",
-    ],
-    bool,
-]
 _SCRATCH_KEEP = 256 * 1024  # a larger plaintext gets a buffer of its own, not kept
 _ROWS_KEEP = 64 * 1024  # rows sealed in the codec's own buffer, up to this much
 _NONCES_KEEP = 4096  # packed nonces kept in the codec's own buffer, up to this many

@@ -73,16 +73,20 @@ def receive(server: Connection, wire: bytes) -> tuple[list[Any], Any]:
         return list(exc.events), exc
 
 
-@pytest.mark.parametrize("size", [0, 1, 64, 222])
-def test_a_run_of_same_size_messages_arrives_bare(codec: str, size: int) -> None:
-    client, server = pull_pair()
-    msgs = [os.urandom(size) for _ in range(RUN)]
+def send_run_taken_whole(client: Connection, server: Connection, msgs: list[bytes]) -> None:
+    """``msgs`` sent as one run arrive, all taken by one column check."""
     client.send_messages([[m] for m in msgs])
     checks = column_checks(server)
     got, error = receive(server, client.data_to_send())
     assert error is None
     assert got == msgs
-    assert len(checks) == 1 and checks[0] is not None  # taken by the column check
+    assert len(checks) == 1 and checks[0] is not None
+
+
+@pytest.mark.parametrize("size", [0, 1, 64, 222])
+def test_a_run_of_same_size_messages_arrives_bare(codec: str, size: int) -> None:
+    client, server = pull_pair()
+    send_run_taken_whole(client, server, [os.urandom(size) for _ in range(RUN)])
     client.send_messages([[b"after"]])  # the peer's nonce moved to the end of the run
     assert server.receive_data(client.data_to_send()) == [b"after"]
 
@@ -191,11 +195,5 @@ def test_a_run_whose_nonces_carry_into_higher_bytes_is_accepted(codec: str, star
     client, server = pull_pair()
     server.mechanism._peer_nonce = start - 1  # type: ignore[attr-defined]
     client.mechanism._nonce = start  # type: ignore[attr-defined]
-    msgs = [b"c%02d" % i for i in range(RUN)]
-    client.send_messages([[m] for m in msgs])
-    checks = column_checks(server)
-    got, error = receive(server, client.data_to_send())
-    assert error is None
-    assert got == msgs
-    assert len(checks) == 1 and checks[0] is not None  # taken by the column check
+    send_run_taken_whole(client, server, [b"c%02d" % i for i in range(RUN)])
     assert server.mechanism._peer_nonce == start + RUN - 1  # type: ignore[attr-defined]

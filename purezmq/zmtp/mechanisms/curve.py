@@ -143,6 +143,18 @@ def _write_short_nonces(n: int, k: int, *tables: tuple[bytearray, int, int]) -> 
         shift += 8
 
 
+def _queue_after(out: bytearray, chunks: list[Any], buf: bytearray) -> bytearray:
+    """Queue the sealed frames ``buf`` after ``out`` (appended to it when
+    small, else ``out`` goes to ``chunks``); the bytearray to append to next."""
+    if not out:
+        return buf
+    if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
+        out += buf
+        return out
+    chunks.append(out)
+    return buf
+
+
 # Inside a MESSAGE box the flags byte has its own bits (not the wire's 0x04).
 _BOX_MORE = 0x01
 _BOX_COMMAND = 0x02
@@ -293,13 +305,7 @@ class _CurveBase(Mechanism):
             raise
         finally:
             self._nonce = n
-        if not out:
-            return buf
-        if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
-            out += buf
-            return out
-        chunks.append(out)
-        return buf
+        return _queue_after(out, chunks, buf)
 
     def _wrap_run(
         self,
@@ -352,13 +358,7 @@ class _CurveBase(Mechanism):
         except BaseException:
             buf = bytearray()  # never send a plaintext
             raise
-        if not out:
-            return buf
-        if len(buf) < _BIG_BOX:  # small: coalesce with what is queued
-            out += buf
-            return out
-        chunks.append(out)
-        return buf
+        return _queue_after(out, chunks, buf)
 
     def _wrap_into_each(
         self, out: bytearray, chunks: list[Any], messages: Iterable[Sequence[Any]]
