@@ -4,6 +4,7 @@ come from port 0, ipc paths from temporary directories."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -14,6 +15,36 @@ import pytest
 
 import purezmq
 from tests.testing import make_socket, terminate
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "purezmq":  # the I/O thread's own (not zmq.auth's, ...)
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_io_thread_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test during which an I/O thread logged an error: the loop
+    survives any exception a handler lets out, so nothing else would show
+    the bug (`IOThread._handler_failed`)."""
+    handler = _ErrorRecords()
+    logger = logging.getLogger("purezmq")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("io_errors_expected") is None:
+        first = handler.records[0]
+        pytest.fail(
+            f"{len(handler.records)} error(s) logged by purezmq's I/O thread, first: "
+            f"{first.getMessage()}\n{logging.Formatter().formatException(first.exc_info) if first.exc_info else ''}"
+        )
 
 
 @pytest.fixture

@@ -186,6 +186,10 @@ class IOThread:
                 log.exception("purezmq: I/O thread command failed: %s", exc)
 
     def _handler_failed(self, handler: IOHandler, exc: Exception) -> None:
+        # Handlers deal with what peers and the kernel do where it happens;
+        # an exception that gets out is a bug of ours. Say so, then let the
+        # handler recover (an engine drops its connection, a connecter retries).
+        log.error("purezmq: I/O handler %r failed: %r", handler, exc, exc_info=exc)
         try:
             handler.on_loop_error(exc)
         except Exception:

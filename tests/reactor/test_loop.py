@@ -136,6 +136,7 @@ def test_call_soon_threadsafe_from_many_threads(loop: IOThread) -> None:
     assert on_loop(loop, loop.in_thread) and not loop.in_thread()
 
 
+@pytest.mark.io_errors_expected
 def test_a_failing_timer_is_logged_and_the_loop_goes_on(
     loop: IOThread, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -159,6 +160,7 @@ def test_a_failing_timer_is_logged_and_the_loop_goes_on(
     assert loop.alive
 
 
+@pytest.mark.io_errors_expected
 def test_a_failing_command_does_not_drop_the_rest_of_the_batch(
     loop: IOThread, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -207,7 +209,11 @@ class _Reader:
         self.got.set()
 
 
-def test_a_failing_handler_is_closed_and_others_are_served(loop: IOThread) -> None:
+@pytest.mark.io_errors_expected
+def test_a_failing_handler_is_logged_closed_and_others_are_served(
+    loop: IOThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="purezmq")
     bad_r, bad_w = socket.socketpair()
     good_r, good_w = socket.socketpair()
     try:
@@ -220,6 +226,9 @@ def test_a_failing_handler_is_closed_and_others_are_served(loop: IOThread) -> No
         bad_w.send(b"x")
         assert bad.got.wait(JOIN_TIMEOUT)
         assert [str(e) for e in bad.errors] == ["handler boom"]
+        # a handler's escaped exception is a bug: logged, with its traceback
+        (record,) = [r for r in caplog.records if "handler boom" in r.getMessage()]
+        assert record.exc_info is not None
         good_w.send(b"still served")
         assert good.got.wait(JOIN_TIMEOUT)
         assert good.data == [b"still served"] and not good.errors
