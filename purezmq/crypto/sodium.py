@@ -243,8 +243,9 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
 
         return keep_nonces
 
-    # One each: a connection may seal on the socket's thread (write-through)
-    # while its I/O thread opens.
+    # One each for sealing and opening: the session lock serialises them
+    # today (write-through seals on the socket's thread), but neither
+    # should overwrite the other's pointers if that ever changes.
     keep_nonces = nonce_keeper()
     keep_open_nonces = nonce_keeper()
 
