@@ -186,9 +186,7 @@ class XPub(_TopicsCount):
             # at most it pumps a session on this thread.)
             hits = self._subs.match_any()
             if hits is None:
-                found: list[Pipe] = []
-                self._subs.match(msg[0], found.append)
-                hits = found
+                hits = self._subs.matches(msg[0])
             write_lossy_each(hits, msg)
             return True
         return self._send_matching(msg)

@@ -161,13 +161,22 @@ class _RadixTree:
                     stack.append((prefix + child.label, child))
 
 
+# Up to this many distinct prefixes, matching tests each with bytes.startswith
+# (in C) instead of walking the tree in Python: a SUB or XPUB usually has one
+# or a few topics.
+_FEW = 8
+_STALE: tuple[Any, ...] = (object(),)  # the few-prefix form must be made again
+
+
 class Trie(_RadixTree):
     """Counted subscription prefixes (SUB/XSUB side); libzmq trie_t."""
 
-    __slots__ = ()
+    __slots__ = ("_few",)
 
     def __init__(self) -> None:
         super().__init__(0)
+        # the subscribed prefixes when there are at most _FEW, else None
+        self._few: tuple[bytes, ...] | None = ()
 
     def add(self, prefix: _ByteData) -> bool:
         """Count one more subscription to `prefix`; True if it is new."""
@@ -175,6 +184,7 @@ class Trie(_RadixTree):
         node.value += 1
         if node.value == 1:
             self._size += 1
+            self._few = _STALE
             return True
         return False
 
@@ -192,11 +202,27 @@ class Trie(_RadixTree):
         if node.value:
             return False
         self._size -= 1
+        self._few = _STALE
         self._prune(path)
         return True
 
+    def _make_few(self) -> tuple[bytes, ...] | None:
+        few: tuple[bytes, ...] | None = None
+        if self._size <= _FEW:
+            prefixes: list[bytes] = []
+            self._walk(lambda prefix, _count: prefixes.append(prefix))
+            few = tuple(prefixes)
+        self._few = few
+        return few
+
     def check(self, data: _ByteData) -> bool:
         """True if some subscribed prefix is a prefix of `data`."""
+        few = self._few
+        if few is _STALE:
+            few = self._make_few()
+        if few is not None:
+            topic: bytes = data if type(data) is bytes else bytes(data)
+            return topic.startswith(few)
         node = self._root
         if node.value:
             return True  # empty prefix: everything matches
@@ -238,17 +264,20 @@ class MultiTrie(_RadixTree):
 
     "Pipes" may be any hashable objects."""
 
-    __slots__ = ("_by_pipe",)
+    __slots__ = ("_by_pipe", "_few")
 
     def __init__(self) -> None:
         super().__init__(None)
         self._by_pipe: dict[Hashable, set[bytes]] = {}  # pipe -> its prefixes
+        # ((prefix, its pipes), ...) when there are at most _FEW prefixes, else None
+        self._few: tuple[tuple[bytes, set[Any]], ...] | None = ()
 
     def add(self, prefix: _ByteData, pipe: Hashable) -> bool:
         """Subscribe `pipe` to `prefix`; True if the prefix had no pipe before.
 
         Adding the same pair twice is one subscription (libzmq mtrie)."""
         prefix = bytes(prefix)
+        self._few = _STALE
         node = self._insert(prefix, None)
         pipes = node.value
         if pipes is None:
@@ -298,6 +327,33 @@ class MultiTrie(_RadixTree):
             return None
         pipes = root.value
         return pipes if pipes is not None else ()
+
+    def matches(self, data: _ByteData) -> Collection[Any]:
+        """Every pipe subscribed to a prefix of `data`, once each: a
+        collection not to be modified, nor kept past a change to the trie
+        (it may be the trie's own set)."""
+        few = self._few
+        if few is _STALE:
+            few = self._make_few()
+        if few is None:
+            found: list[Any] = []
+            self.match(data, found.append)
+            return found
+        if type(data) is not bytes:
+            data = bytes(data)
+        hits = [pipes for prefix, pipes in few if data.startswith(prefix)]
+        if len(hits) == 1:
+            return hits[0]
+        return set().union(*hits) if hits else ()
+
+    def _make_few(self) -> tuple[tuple[bytes, set[Any]], ...] | None:
+        few: tuple[tuple[bytes, set[Any]], ...] | None = None
+        if self._size <= _FEW:
+            pairs: list[tuple[bytes, set[Any]]] = []
+            self._walk(lambda prefix, pipes: pairs.append((prefix, pipes)))
+            few = tuple(pairs)
+        self._few = few
+        return few
 
     def match(self, data: _ByteData, fn: Callable[[Any], None]) -> None:
         """Call fn(pipe) once for every pipe subscribed to a prefix of `data`.
@@ -357,6 +413,7 @@ class MultiTrie(_RadixTree):
         self._walk(lambda prefix, _pipes: fn(prefix))
 
     def _rm(self, prefix: bytes, pipe: Hashable) -> bool:
+        self._few = _STALE
         path = self._path(prefix)
         assert path is not None
         node = path[-1]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from purezmq.routing import MultiTrie, Trie
-from purezmq.routing.trie import _Node, _RadixTree
+from purezmq.routing.trie import _FEW, _Node, _RadixTree
 
 # A tiny alphabet so prefixes share stems and collide often; 0x00/0xff for edges.
 byte = st.sampled_from([0x61, 0x61, 0x62, 0x63, 0x00, 0xFF])
@@ -160,6 +160,26 @@ def test_multitrie_rm_pipe() -> None:
     assert len(m) == 0 and m._root.children is None
 
 
+def test_few_and_many_prefixes_match_alike() -> None:
+    """Up to `_FEW` prefixes are tested with bytes.startswith; more, or
+    after a change, by the walk: the same answers either side of the line."""
+    trie = Trie()
+    multi = MultiTrie()
+    topics = [b"t%02d" % i for i in range(2 * _FEW)]
+    for n, topic in enumerate(topics):
+        trie.add(topic)
+        multi.add(topic, n % 3)
+        multi.add(topic[:2], 9)  # a shorter prefix: two pipe sets on one path
+        for data in (topic + b"!", b"t", b"x", topics[0]):
+            walked: list[int] = []
+            multi.match(data, walked.append)
+            assert sorted(multi.matches(data)) == sorted(walked)
+            assert trie.check(data) == any(data.startswith(t) for t in topics[: n + 1])
+    for topic in topics[:-1]:  # and back down to one
+        trie.rm(topic)
+    assert trie.check(topics[-1] + b"x") and not trie.check(topics[0])
+
+
 class TrieMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -248,6 +268,13 @@ class MultiTrieMachine(RuleBasedStateMachine):
         assert len(calls) == len(set(calls))  # each pipe at most once
         expect = set().union(*(s for p, s in self.model.items() if data.startswith(p)))
         assert set(calls) == expect
+
+    @rule(data=datas, kind=as_type)
+    def matches(self, data: bytes, kind: Any) -> None:
+        found = list(self.trie.matches(kind(data)))
+        assert len(found) == len(set(found))  # each pipe once
+        expect = set().union(*(s for p, s in self.model.items() if data.startswith(p)))
+        assert set(found) == expect
 
     @invariant()
     def same_subscriptions(self) -> None:
