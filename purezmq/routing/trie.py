@@ -341,10 +341,16 @@ class MultiTrie(_RadixTree):
             return found
         if type(data) is not bytes:
             data = bytes(data)
-        hits = [pipes for prefix, pipes in few if data.startswith(prefix)]
-        if len(hits) == 1:
-            return hits[0]
-        return set().union(*hits) if hits else ()
+        hits: Collection[Any] = ()
+        first = True
+        for prefix, pipes in few:
+            if data.startswith(prefix):
+                if first:
+                    hits = pipes  # the trie's own set: usually the only one
+                    first = False
+                else:
+                    hits = pipes.union(hits)
+        return hits
 
     def _make_few(self) -> tuple[tuple[bytes, set[Any]], ...] | None:
         few: tuple[tuple[bytes, set[Any]], ...] | None = None
