@@ -222,32 +222,40 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
     # Rows of one stride are sealed in a buffer of the codec's own, where the
     # boxes' pointers stay the same from one run to the next of that shape:
     # [buffer, its size, (start, stride, count) of the pointers, pointers].
-    # Packed nonces are copied to another, whose pointers stay too: [buffer,
-    # how many nonces it holds, pointers].
+    # Packed nonces are copied to another, whose pointers stay too
+    # (`nonce_keeper`).
     rows: list[Any] = [None, 0, None, None]
     memmove = _ffi.memmove
 
-    def nonce_keeper() -> Callable[[Any, int], list[Any]]:
+    def nonce_keeper() -> Callable[[Any], tuple[Any, list[Any]]]:
         kept: list[Any] = [None, 0, None]
 
-        def keep_nonces(nonces: Any, count: int) -> list[Any]:
-            """Pointers to the ``count`` packed ``nonces`` (or more: the first
-            are theirs), copied to the kept buffer."""
+        def nonce_pointers(packed: Any) -> tuple[Any, list[Any]]:
+            """(a buffer, pointers into it) for the 24-byte nonces packed in
+            ``packed``, copied there: at least one pointer per nonce, in order
+            (map and zip stop at the shortest). The buffer, and so the
+            pointers, are kept for the next call while there are at most
+            `_NONCES_KEEP` nonces; the caller holds the buffer while it uses
+            the pointers (a cffi pointer does not keep its buffer alive)."""
+            count = len(packed) // 24
             if count > kept[1]:
                 room = max(count, min(2 * kept[1], _NONCES_KEEP))
                 area = new("unsigned char[]", 24 * room)
                 pointers = list(accumulate(repeat(24, room - 1), add, initial=area + 0))
+                if room > _NONCES_KEEP:  # too many to keep: this call's own
+                    memmove(area, packed, 24 * count)
+                    return area, pointers
                 kept[:] = [area, room, pointers]
-            memmove(kept[0], nonces, 24 * count)
-            return kept[2]  # type: ignore[no-any-return]
+            memmove(kept[0], packed, 24 * count)
+            return kept[0], kept[2]
 
-        return keep_nonces
+        return nonce_pointers
 
     # One each for sealing and opening: the session lock serialises them
     # today (write-through seals on the socket's thread), but neither
     # should overwrite the other's pointers if that ever changes.
-    keep_nonces = nonce_keeper()
-    keep_open_nonces = nonce_keeper()
+    seal_nonces = nonce_keeper()
+    open_nonces = nonce_keeper()
 
     def seal_rows(
         buf: bytearray, start: int, stride: int, count: int, sizes: Any, nonces: Any
@@ -281,35 +289,26 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
         if len(spans) == 1:  # a run: one pointer per box, made and used in C
             ((start, steps, sizes, nonces),) = spans
             count = -1  # not known (nor needed) for iterables
-            q = None
+            if type(nonces) is bytearray or type(nonces) is bytes:
+                count = len(nonces) // 24
+                _held, nonces = seal_nonces(nonces)
+            elif type(steps) is int:
+                count = len(nonces)
+            if type(steps) is int:
+                if len(buf) <= _ROWS_KEEP:
+                    seal_rows(buf, start, steps, count, sizes, nonces)
+                    return
+                steps = repeat(steps, count - 1)
+            p = from_buffer(buf)
             try:
-                if type(nonces) is bytearray or type(nonces) is bytes:
-                    count = len(nonces) // 24
-                    if count <= _NONCES_KEEP:
-                        nonces = keep_nonces(nonces, count)
-                    else:
-                        q = from_buffer(nonces)
-                        nonces = accumulate(repeat(24, count - 1), add, initial=q + 0)
-                elif type(steps) is int:
-                    count = len(nonces)
-                if type(steps) is int:
-                    if len(buf) <= _ROWS_KEEP:
-                        seal_rows(buf, start, steps, count, sizes, nonces)
-                        return
-                    steps = repeat(steps, count - 1)
-                p = from_buffer(buf)
-                try:
-                    # the box and its plaintext begin at the same pointer
-                    boxes = list(accumulate(steps, add, initial=p + start))
-                    if count >= 0:
-                        del boxes[count:]  # no more boxes than nonces
-                    if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
-                        raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
-                finally:
-                    release(p)
+                # the box and its plaintext begin at the same pointer
+                boxes = list(accumulate(steps, add, initial=p + start))
+                if count >= 0:
+                    del boxes[count:]  # no more boxes than nonces
+                if any(map(seal_c, boxes, boxes, sizes, nonces, repeat(key))):
+                    raise CryptoError("libsodium refused to seal a box")  # pragma: no cover
             finally:
-                if q is not None:
-                    release(q)
+                release(p)
             return
         p = from_buffer(buf)
         try:
@@ -333,12 +332,9 @@ def inplace_codec(key: bytes) -> Optional[tuple[SealSpans, OpenSpans]]:
         firsts: bytearray,
         rests: list[bytes],
     ) -> bool:
+        _held = None
         if not isinstance(nonces, list):  # packed: pointers kept from one read to the next
-            count = len(nonces) // 24
-            if count > _NONCES_KEEP:
-                nonces = [bytes(nonces[i : i + 24]) for i in range(0, 24 * count, 24)]
-            else:
-                nonces = keep_open_nonces(nonces, count)[:count]
+            _held, nonces = open_nonces(nonces)
         out = scratch[0]
         room = len(out)
         view = buffer(out)

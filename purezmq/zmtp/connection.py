@@ -711,23 +711,20 @@ class Connection(OutputQueue):
                 if run >= _RUN_MIN:
                     # Handed over as two ranges: the mechanism checks and
                     # opens a run column by column (`unwrap_spans`).
-                    if starts:
+                    if starts:  # the frames before the run first, in order
                         self._on_wrapped_run(data, starts, stops, events)
+                        if self.phase is Phase.CLOSED:
+                            return
                         starts = []
                         stops = []
                     step = size + 2
-                    span = run * step
-                    first = range(pos + 2, pos + 2 + span, step)
-                    if self.phase is not Phase.CLOSED:
-                        self._on_wrapped_run(
-                            data,
-                            first,
-                            range(first[0] + size, first[0] + size + span, step),
-                            events,
-                        )
+                    first = pos + 2
+                    pos += run * step  # the last box ends here
+                    self._on_wrapped_run(
+                        data, range(first, pos, step), range(first + size, pos + 1, step), events
+                    )
                     if self.phase is Phase.CLOSED:
                         return
-                    pos += span
                     continue
                 bulk = False  # mixed traffic: frame by frame
             if data[pos] & LONG:

@@ -4,6 +4,7 @@ one bytearray, many opened out of one buffer, each box the bytes
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
@@ -74,6 +75,37 @@ def test_open_spans_opens_every_box_of_a_buffer() -> None:
     assert list(firsts) == [p[0] for p in plains]
     assert rests == [p[1:] for p in plains]
     assert all(type(r) is bytes for r in rests)
+
+
+@pytest.fixture(scope="module")
+def one_codec() -> tuple[bytes, Any, Any]:
+    """One key and its codec, for every case of a parametrized test."""
+    key = os.urandom(32)
+    return (key, *codec(key))
+
+
+@pytest.mark.parametrize("count", [3, 40, 20, sodium._NONCES_KEEP + 7, 50])
+def test_packed_nonces_of_any_count_open_and_seal_their_boxes(
+    one_codec: tuple[bytes, Any, Any], count: int
+) -> None:
+    """Packed nonces, fewer and more than the codec keeps pointers for (the
+    same codec throughout: kept pointers grow, an oversize batch gets its own,
+    the next small one uses the kept ones again)."""
+    key, seal_spans, open_spans = one_codec
+    plains = [os.urandom(1 + i % 50) for i in range(count)]
+    nonces = [os.urandom(24) for _ in plains]
+    packed = bytearray(b"".join(nonces))
+    boxes = [crypto.box_afternm(p, n, key) for p, n in zip(plains, nonces)]
+    data = b"".join(boxes)
+    stops = list(itertools.accumulate(map(len, boxes)))
+    starts = [0, *stops[:-1]]
+    firsts = bytearray()
+    rests: list[bytes] = []
+    assert open_spans(data, starts, stops, 0, packed, firsts, rests)
+    assert [bytes([f]) + r for f, r in zip(firsts, rests)] == plains
+    buf = bytearray(b"".join(p + bytes(16) for p in plains))
+    seal_spans(buf, [(0, [len(p) + 16 for p in plains], [len(p) for p in plains], packed)])
+    assert bytes(buf) == data
 
 
 @pytest.mark.parametrize("bad_size", [1, 2000, 300000])
