@@ -17,22 +17,8 @@ from purezmq.routing.lb import LoadBalancer
 from purezmq.routing.pipe import Pipe, TrackedBuffer, pipe_pair, write_lossy_each
 from purezmq.routing.trie import MultiTrie
 from purezmq.zmtp.events import Subscribe
+from tests.routing.test_pipe import Sink
 from tests.testing import CorePeer
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.readable = 0
-        self.writable = 0
-
-    def read_activated(self, pipe: Pipe) -> None:
-        self.readable += 1
-
-    def write_activated(self, pipe: Pipe) -> None:
-        self.writable += 1
-
-    def pipe_terminated(self, pipe: Pipe) -> None:
-        pass
 
 
 def bound(hwm: int = 0, conflate: bool = False) -> tuple[Pipe, Sink, Pipe, Sink]:
